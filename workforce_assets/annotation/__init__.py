@@ -1,0 +1,1 @@
+"""Annotation domain (pure core): keyword filters, LLM annotators, embeddings, annotation matrix."""

@@ -1,0 +1,463 @@
+"""LLM annotators through litellm: one prompt, strict answers, retried, costed, budgeted, cached, resumable.
+
+Why each piece exists:
+
+* the original labels came from per-vendor batch scripts; here every vendor goes through ``litellm`` with the
+  same versioned prompt (``prompts/ml_expert_v1.txt``) at temperature 0;
+* answers are parsed strictly (``ACCEPT``/``REJECT`` only) so a chatty or manipulated answer becomes a
+  missing label with its raw text kept, never a guessed one;
+* every answer is cached in DuckDB keyed by (model, prompt version, sha256 of the text), written as results
+  arrive, so a rerun never pays twice and an interrupted run resumes where it stopped;
+* profile text is untrusted: each item is its own call and travels between ``<profile>`` markers that the
+  text itself cannot forge, so an instruction inside one profile cannot touch any other item.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+
+import workforce_assets  # noqa: F401  (sets LITELLM_LOCAL_MODEL_COST_MAP before litellm is imported)
+from workforce_assets.annotation.names import canonical_annotator_name
+from workforce_assets.warehouse import connect
+
+logger = logging.getLogger(__name__)
+
+LLM_SOURCE = "llm"
+PROMPT_NAME = "ml_expert_v1"
+CACHE_TABLE = "llm_response_cache"
+PROFILE_OPEN, PROFILE_CLOSE = "<profile>", "</profile>"
+
+SYSTEM_PROMPT = resources.files("workforce_assets.annotation").joinpath(f"prompts/{PROMPT_NAME}.txt").read_text(
+    encoding="utf-8"
+)
+USER_TEMPLATE = PROFILE_OPEN + "\n{text}\n" + PROFILE_CLOSE
+#: Prompt name plus a digest of the exact prompt, so that editing the prompt can never reuse stale answers.
+PROMPT_VERSION = f"{PROMPT_NAME}+{hashlib.sha256((SYSTEM_PROMPT + USER_TEMPLATE).encode()).hexdigest()[:10]}"
+
+_MARKER = re.compile(r"<\s*/?\s*profile\s*>", re.IGNORECASE)
+_STRICT_ANSWER = re.compile(r"^\s*(ACCEPT|REJECT)\s*\.?\s*$", re.IGNORECASE)
+
+CALLS_SCHEMA = {
+    "annotator": pl.Utf8, "model": pl.Utf8, "text_sha256": pl.Utf8, "status": pl.Utf8, "attempts": pl.Int64,
+    "prompt_tokens": pl.Int64, "completion_tokens": pl.Int64, "cost_usd": pl.Float64, "cost_known": pl.Boolean,
+    "latency_s": pl.Float64, "raw_response": pl.Utf8, "error": pl.Utf8,
+}
+ROWS_SCHEMA = {"item_id": pl.Utf8, "annotator": pl.Utf8, "label": pl.Int8, "raw_label": pl.Utf8, "source": pl.Utf8}
+
+
+@dataclass
+class LLMAnnotator:
+    """One annotator: canonical name -> litellm model string, where its key lives, optional endpoint.
+
+    ``completion_kwargs`` go to ``litellm.acompletion`` unchanged (e.g. ``reasoning_effort``, or
+    ``mock_response`` in tests); they are part of the cache key because they change the answer.
+    """
+
+    name: str
+    model: str
+    api_key_env: str | None
+    api_base: str | None = None
+    completion_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.name = canonical_annotator_name(self.name)
+        if not self.model:
+            raise ValueError(f"annotator {self.name!r} has no model string")
+
+    @property
+    def cache_model(self) -> str:
+        """The 'model' part of the cache key: the model string, plus endpoint and options when they are set."""
+        key = self.model
+        if self.api_base:
+            key += f"@{self.api_base}"
+        if self.completion_kwargs:
+            key += "#" + json.dumps(self.completion_kwargs, sort_keys=True, default=str)
+        return key
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def has_credentials(self) -> bool:
+        return self.api_key_env is None or bool(self.api_key())
+
+
+#: The three annotators of the original study (names match the imported labels of the real data).
+DEFAULT_LLM_ANNOTATORS = (
+    LLMAnnotator("llm_gemini_2_5_flash", "gemini/gemini-2.5-flash", "GEMINI_API_KEY"),
+    LLMAnnotator("llm_sonnet_4", "anthropic/claude-sonnet-4-20250514", "ANTHROPIC_API_KEY"),
+    LLMAnnotator("llm_gpt_5_mini", "openai/gpt-5-mini", "OPENAI_API_KEY"),
+)
+
+
+@dataclass
+class LLMAnnotationResult:
+    rows: pl.DataFrame  # long form: item_id, annotator, label, raw_label, source='llm'
+    calls: pl.DataFrame  # one row per API call made in this run (CALLS_SCHEMA)
+    stats: dict
+
+
+def parse_llm_answer(raw: str | None) -> int | None:
+    """ACCEPT -> 1, REJECT -> 0 (case-insensitive, optional final full stop); anything else -> None."""
+    if raw is None:
+        return None
+    match = _STRICT_ANSWER.match(raw)
+    if not match:
+        return None
+    return 1 if match.group(1).upper() == "ACCEPT" else 0
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_messages(text: str) -> list[dict]:
+    """System rubric + the profile as delimited data; markers inside the text are defused so it cannot close them."""
+    safe = _MARKER.sub("[marker removed]", text)
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": USER_TEMPLATE.format(text=safe)},
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- cache
+
+
+def _ensure_cache(cache_path: Path) -> None:
+    with connect(cache_path) as conn:
+        conn.execute(
+            f"""create table if not exists {CACHE_TABLE} (
+                model varchar, prompt_version varchar, text_sha256 varchar, raw_response varchar, label tinyint,
+                prompt_tokens bigint, completion_tokens bigint, cost_usd double, latency_s double,
+                created_at timestamp default current_timestamp,
+                primary key (model, prompt_version, text_sha256))"""
+        )
+
+
+def read_cache(cache_path: Path, cache_model: str, shas: list[str]) -> dict[str, tuple[str | None, int | None]]:
+    """Cached (raw_response, label) per text hash for one model and the current prompt version."""
+    if not shas or not Path(cache_path).exists():
+        return {}
+    with connect(cache_path) as conn:
+        rows = conn.execute(
+            f"select text_sha256, raw_response, label from {CACHE_TABLE} "
+            "where model = ? and prompt_version = ? and text_sha256 in (select unnest(?::varchar[]))",
+            [cache_model, PROMPT_VERSION, shas],
+        ).fetchall()
+    return {sha: (raw, label) for sha, raw, label in rows}
+
+
+def _write_cache(cache_path: Path, rows: list[tuple]) -> None:
+    """One short connection per flush; never held across an HTTP await."""
+    if not rows:
+        return
+    with connect(cache_path) as conn:
+        conn.executemany(
+            f"insert or replace into {CACHE_TABLE} (model, prompt_version, text_sha256, raw_response, label, "
+            "prompt_tokens, completion_tokens, cost_usd, latency_s) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+class _CacheWriter:
+    """Buffers answers and flushes them every ``max_rows`` answers or ``max_seconds`` (and at the end).
+
+    A DuckDB connect + insert costs ~35 ms here, so one per answer would cap throughput near 30 calls/s;
+    flushing at least every second bounds what an abrupt kill can lose to one second of answers.
+    """
+
+    def __init__(self, cache_path: Path, max_rows: int = 64, max_seconds: float = 1.0):
+        self.cache_path, self.max_rows, self.max_seconds = cache_path, max_rows, max_seconds
+        self.pending: list[tuple] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, row: tuple) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= self.max_rows or time.monotonic() - self.last_flush >= self.max_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.pending = self.pending, []
+        self.last_flush = time.monotonic()
+        _write_cache(self.cache_path, rows)
+
+
+# ----------------------------------------------------------------------------------------------- calls
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    import litellm
+
+    if isinstance(exc, (asyncio.TimeoutError, litellm.Timeout, litellm.RateLimitError, litellm.APIConnectionError,
+                        litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError)):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status == 429 or status >= 500)
+
+
+def _retry_after_seconds(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    try:
+        return float(headers.get("retry-after"))
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class _Budget:
+    limit_usd: float
+    spent_usd: float = 0.0
+    stopped: bool = False
+
+    def allows_new_call(self) -> bool:
+        if self.spent_usd >= self.limit_usd:
+            self.stopped = True
+        return not self.stopped
+
+
+async def _call_once(annotator: LLMAnnotator, text: str, timeout_s: float):
+    import litellm
+
+    litellm.suppress_debug_info = True  # errors are recorded per call; no banner per failed attempt
+
+    kwargs = dict(
+        model=annotator.model,
+        messages=build_messages(text),
+        temperature=0,
+        drop_params=True,  # reasoning models (gpt-5 family) accept only their default temperature
+        timeout=timeout_s,
+        max_retries=0,  # retries are ours, so they are counted and backed off uniformly
+        num_retries=0,
+    )
+    if annotator.api_base:
+        kwargs["api_base"] = annotator.api_base
+    if annotator.api_key_env:
+        kwargs["api_key"] = annotator.api_key()
+    kwargs.update(annotator.completion_kwargs)
+    # the outer wait_for is a safety net in case a provider client ignores its own timeout
+    return await asyncio.wait_for(litellm.acompletion(**kwargs), timeout=timeout_s + 5.0)
+
+
+def _cost_of(response) -> float | None:
+    import litellm
+
+    try:
+        cost = litellm.completion_cost(completion_response=response)
+    except Exception:  # unknown model or price: recorded as unknown, not guessed
+        return None
+    return float(cost) if cost is not None else None
+
+
+async def _annotate_one(annotator: LLMAnnotator, sha: str, text: str, *, semaphore: asyncio.Semaphore,
+                        budget: _Budget, writer: _CacheWriter, timeout_s: float, max_retries: int,
+                        backoff_base_s: float, backoff_max_s: float) -> dict:
+    """One text for one annotator: retried call, strict parse, cache write. Returns a calls-frame row."""
+    row = {"annotator": annotator.name, "model": annotator.model, "text_sha256": sha, "status": "budget_stopped",
+           "attempts": 0, "prompt_tokens": None, "completion_tokens": None, "cost_usd": None,
+           "cost_known": None, "latency_s": None, "raw_response": None, "error": None}
+    async with semaphore:
+        if not budget.allows_new_call():
+            return row
+        for attempt in range(max_retries + 1):
+            row["attempts"] = attempt + 1
+            started = time.perf_counter()
+            try:
+                response = await _call_once(annotator, text, timeout_s)
+            except Exception as exc:  # classified below: retry transient, record the rest
+                row["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+                if attempt < max_retries and _is_retryable(exc):
+                    delay = min(backoff_max_s, backoff_base_s * 2**attempt) * (1 + 0.25 * random.random())
+                    hinted = _retry_after_seconds(exc)
+                    if hinted is not None:
+                        delay = min(backoff_max_s, max(delay, hinted))
+                    await asyncio.sleep(delay)
+                    continue
+                row["status"] = "failed"
+                return row
+            break
+        latency = time.perf_counter() - started
+        raw = response.choices[0].message.content
+        usage = getattr(response, "usage", None)
+        cost = _cost_of(response)
+        label = parse_llm_answer(raw)
+        row.update(status="ok" if label is not None else "malformed", raw_response=raw, error=None,
+                   prompt_tokens=getattr(usage, "prompt_tokens", None),
+                   completion_tokens=getattr(usage, "completion_tokens", None),
+                   cost_usd=cost if cost is not None else 0.0, cost_known=cost is not None, latency_s=latency)
+        budget.spent_usd += row["cost_usd"]
+        # malformed answers are cached too: at temperature 0 asking again buys the same answer
+        writer.add((annotator.cache_model, PROMPT_VERSION, sha, raw, label, row["prompt_tokens"],
+                    row["completion_tokens"], row["cost_usd"], latency))
+        return row
+
+
+# ----------------------------------------------------------------------------------------------- public
+
+
+def _prepare_items(items: pl.DataFrame) -> pl.DataFrame:
+    for column in ("item_id", "text"):
+        if column not in items.columns:
+            raise ValueError(f"items need columns item_id and text; have {items.columns}")
+    if items["item_id"].null_count():
+        raise ValueError(f"{items['item_id'].null_count()} item(s) have a null item_id")
+    n_dup = items.height - items["item_id"].n_unique()
+    if n_dup:
+        raise ValueError(f"{n_dup} duplicate item_id value(s): each item must appear once")
+    prepared = items.select(pl.col("item_id").cast(pl.Utf8), pl.col("text").cast(pl.Utf8))
+    has_text = pl.col("text").is_not_null() & (pl.col("text").str.strip_chars().str.len_chars() > 0)
+    shas = [text_sha256(t) if t is not None and t.strip() else None for t in prepared["text"].to_list()]
+    return prepared.with_columns(pl.Series("text_sha256", shas, dtype=pl.Utf8), has_text.alias("has_text"))
+
+
+async def annotate_with_llms_async(
+    items: pl.DataFrame,
+    annotators: list[LLMAnnotator],
+    cache_path: Path,
+    skip: set[tuple[str, str]] | frozenset = frozenset(),
+    budget_usd: float = 5.0,
+    concurrency: int = 8,
+    timeout_s: float = 60,
+    max_retries: int = 5,
+    backoff_base_s: float = 1.0,
+    backoff_max_s: float = 30.0,
+) -> LLMAnnotationResult:
+    """Async core of :func:`annotate_with_llms` (same arguments), for callers already inside an event loop."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    names = [a.name for a in annotators]
+    if len(set(names)) != len(names):
+        raise ValueError(f"annotator names must be unique, got {names}")
+    cache_path = Path(cache_path)
+    prepared = _prepare_items(items)
+    skip = {(str(i), canonical_annotator_name(a)) for i, a in skip}
+    _ensure_cache(cache_path)
+
+    warnings: list[str] = []
+    stats = {"n_items": prepared.height, "n_annotators": len(annotators), "n_requested": 0,
+             "n_skipped_imported": 0, "n_empty_text": 0, "n_cached": 0, "n_answered_now": 0, "n_calls": 0,
+             "n_attempts": 0, "n_failed": 0, "n_malformed": 0, "n_missing_no_key": 0, "n_budget_skipped": 0,
+             "cost_usd": 0.0, "budget_usd": float(budget_usd), "budget_stopped": False,
+             "prompt_version": PROMPT_VERSION, "warnings": warnings}
+    budget = _Budget(limit_usd=float(budget_usd))
+    writer = _CacheWriter(cache_path)
+    answers: dict[tuple[str, str], tuple[str | None, int | None, str]] = {}  # (annotator, sha) -> raw, label, how
+    call_rows: list[dict] = []
+    plans: list[tuple[LLMAnnotator, pl.DataFrame]] = []
+    tasks = []
+
+    for annotator in annotators:
+        imported_ids = [item_id for item_id, name in skip if name == annotator.name]
+        wanted = prepared.filter(~pl.col("item_id").is_in(imported_ids))
+        stats["n_skipped_imported"] += prepared.height - wanted.height
+        stats["n_requested"] += wanted.height
+        stats["n_empty_text"] += wanted.filter(~pl.col("has_text")).height
+        plans.append((annotator, wanted))
+        shas = wanted.filter(pl.col("has_text")).unique("text_sha256", keep="first", maintain_order=True)
+        cached = read_cache(cache_path, annotator.cache_model, shas["text_sha256"].to_list())
+        for sha, (raw, label) in cached.items():
+            answers[(annotator.name, sha)] = (raw, label, "cached")
+        to_call = shas.filter(~pl.col("text_sha256").is_in(list(cached)))
+        if to_call.height and not annotator.has_credentials():
+            message = (f"{annotator.name}: environment variable {annotator.api_key_env} is not set; "
+                       f"{to_call.height} uncached text(s) stay missing for this annotator")
+            warnings.append(message)
+            logger.warning(message)
+            continue
+        semaphore = asyncio.Semaphore(concurrency)  # per annotator: each vendor has its own rate limits
+        for sha, text in to_call.select("text_sha256", "text").iter_rows():
+            tasks.append(asyncio.ensure_future(_annotate_one(
+                annotator, sha, text, semaphore=semaphore, budget=budget, writer=writer, timeout_s=timeout_s,
+                max_retries=max_retries, backoff_base_s=backoff_base_s, backoff_max_s=backoff_max_s)))
+
+    try:
+        for finished in asyncio.as_completed(tasks):
+            row = await finished
+            call_rows.append(row)
+            if row["status"] in ("ok", "malformed"):
+                answers[(row["annotator"], row["text_sha256"])] = (row["raw_response"], parse_llm_answer(
+                    row["raw_response"]), "called")
+    finally:
+        for task in tasks:
+            task.cancel()
+        writer.flush()  # an interrupted run keeps every answer it already paid for
+
+    calls = pl.DataFrame(call_rows, schema=CALLS_SCHEMA)
+    made = calls.filter(pl.col("status").is_in(["ok", "malformed", "failed"]))
+    stats["n_calls"] = calls.filter(pl.col("status").is_in(["ok", "malformed"])).height
+    stats["n_attempts"] = int(made["attempts"].sum() or 0)
+    stats["n_failed"] = calls.filter(pl.col("status") == "failed").height
+    stats["n_malformed"] = calls.filter(pl.col("status") == "malformed").height
+    stats["n_budget_skipped"] = calls.filter(pl.col("status") == "budget_stopped").height
+    stats["cost_usd"] = float(calls["cost_usd"].fill_null(0).sum())
+    stats["budget_stopped"] = budget.stopped
+    if stats["n_budget_skipped"]:
+        warnings.append(f"budget of ${budget_usd:.2f} reached: {stats['n_budget_skipped']} call(s) not made; "
+                        "rerun with a larger budget to fill them (answers so far are cached)")
+    for error in calls.filter(pl.col("status") == "failed")["error"].unique().to_list()[:5]:
+        warnings.append(f"failed after retries: {error}")
+    unknown = calls.filter(pl.col("cost_known") == False)["model"].unique().to_list()  # noqa: E712
+    for model in unknown:
+        warnings.append(f"cost unknown to litellm for {model}: recorded as 0, so the budget cannot bound it")
+
+    frames = []
+    for annotator, wanted in plans:
+        keyed = [answers.get((annotator.name, sha)) if sha is not None else None
+                 for sha in wanted["text_sha256"].to_list()]
+        raw = [k[0] if k else None for k in keyed]
+        label = [k[1] if k else None for k in keyed]
+        stats["n_cached"] += sum(1 for k in keyed if k and k[2] == "cached")
+        stats["n_answered_now"] += sum(1 for k in keyed if k and k[2] == "called")
+        if not annotator.has_credentials():
+            stats["n_missing_no_key"] += sum(1 for k, s in zip(keyed, wanted["text_sha256"].to_list())
+                                             if k is None and s is not None)
+        frames.append(pl.DataFrame({
+            "item_id": wanted["item_id"], "annotator": [annotator.name] * wanted.height,
+            "label": pl.Series(label, dtype=pl.Int8), "raw_label": pl.Series(raw, dtype=pl.Utf8),
+            "source": [LLM_SOURCE] * wanted.height}, schema=ROWS_SCHEMA))
+    rows = pl.concat(frames) if frames else pl.DataFrame(schema=ROWS_SCHEMA)
+    return LLMAnnotationResult(rows=rows, calls=calls, stats=stats)
+
+
+def annotate_with_llms(
+    items: pl.DataFrame,
+    annotators: list[LLMAnnotator],
+    cache_path: Path,
+    skip: set[tuple[str, str]] | frozenset = frozenset(),
+    budget_usd: float = 5.0,
+    concurrency: int = 8,
+    timeout_s: float = 60,
+    max_retries: int = 5,
+    backoff_base_s: float = 1.0,
+    backoff_max_s: float = 30.0,
+) -> LLMAnnotationResult:
+    """Label ``items`` (item_id, text) with each annotator; long-form rows plus per-call records and stats.
+
+    ``skip`` holds (item_id, annotator) pairs already labelled by import: they are neither requested nor
+    returned. Empty text and annotators without their API key give missing labels (with a warning), never a
+    crash. ``concurrency`` is per annotator. ``budget_usd`` stops new calls once the spent cost reaches it.
+    """
+    coroutine_args = dict(items=items, annotators=list(annotators), cache_path=cache_path, skip=skip,
+                          budget_usd=budget_usd, concurrency=concurrency, timeout_s=timeout_s,
+                          max_retries=max_retries, backoff_base_s=backoff_base_s, backoff_max_s=backoff_max_s)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(annotate_with_llms_async(**coroutine_args))
+    # called from inside a running loop (a notebook): run on a private loop in a worker thread
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, annotate_with_llms_async(**coroutine_args)).result()

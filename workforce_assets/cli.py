@@ -1,0 +1,127 @@
+"""`workforce-assets`: generate the demo world, run the graph on a directory, arrange the real data, open the UI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from workforce_assets import settings
+
+
+def _set_paths(args: argparse.Namespace, input_dir: Path) -> None:
+    """The Dagster code location, sensors and the runner all read these variables."""
+    os.environ[settings.ENV_INPUT_DIR] = str(input_dir.resolve())
+    if getattr(args, "duckdb", None):
+        os.environ[settings.ENV_DUCKDB_PATH] = str(Path(args.duckdb).resolve())
+    os.environ.setdefault(settings.ENV_DAGSTER_HOME, str(settings.dagster_home()))
+
+
+def _run(input_dir: Path, selection: str | None) -> int:
+    from workforce_assets.pipeline.runner import ensure_instance, materialize
+
+    instance = ensure_instance()
+    print(f"input: {input_dir}\nwarehouse: {settings.duckdb_path()}\ndagster instance: {settings.dagster_home()}")
+    report = materialize(input_dir, selection=selection, duckdb_path=settings.duckdb_path(), instance=instance)
+    ok = report.success
+    print(f"{len(report.runs)} runs, {len(report.failed)} failed" + ("" if ok else f": {report.failed}"))
+    return 0 if ok else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from workforce_assets.demo import DemoConfig, generate_demo_world
+
+    out = Path(args.out) if args.out else settings.default_demo_dir()
+    config = DemoConfig.small() if args.small else DemoConfig()
+    if args.seed is not None:
+        config.seed = args.seed
+    summary = generate_demo_world(out, config)
+    print(f"generated SIMULATED demo world in {out}: {summary}")
+    _set_paths(args, out)
+    return _run(out, args.select)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    input_dir = Path(args.input_dir)
+    if not input_dir.is_dir():
+        print(f"error: input directory {input_dir} does not exist", file=sys.stderr)
+        return 2
+    _set_paths(args, input_dir)
+    return _run(input_dir.resolve(), args.select)
+
+
+def cmd_generate_demo(args: argparse.Namespace) -> int:
+    from workforce_assets.demo import DemoConfig, generate_demo_world
+
+    config = DemoConfig.small() if args.small else DemoConfig()
+    if args.seed is not None:
+        config.seed = args.seed
+    print(generate_demo_world(Path(args.out), config))
+    return 0
+
+
+def cmd_arrange_shared(args: argparse.Namespace) -> int:
+    from workforce_assets.ingestion.arrange import arrange_shared_data
+
+    written = arrange_shared_data(Path(args.shared), Path(args.out))
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    _set_paths(args, Path(args.input_dir) if args.input_dir else settings.input_dir())
+    from workforce_assets.pipeline.runner import ensure_instance
+
+    ensure_instance()
+    command = ["dagster", "dev", "-m", "workforce_assets.definitions", "-h", args.host, "-p", str(args.port)]
+    print("DAGSTER_HOME=" + os.environ[settings.ENV_DAGSTER_HOME], " ".join(command))
+    os.execvp(command[0], command)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workforce-assets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the simulated demo world, then materialize the whole graph on it")
+    demo.add_argument("--out", help="where to write the demo world (default data/demo_world)")
+    demo.add_argument("--small", action="store_true", help="a small world (seconds), for a quick look")
+    demo.add_argument("--seed", type=int)
+    demo.add_argument("--select", help="Dagster asset selection (default: the whole graph)")
+    demo.add_argument("--duckdb", help="DuckDB file (default $WORKFORCE_DUCKDB_PATH or data/warehouse.duckdb)")
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="register the batches of an input directory and materialize the selection for each")
+    run.add_argument("--input-dir", required=True)
+    run.add_argument("--select", help="Dagster asset selection, e.g. 'group:labor' or 'key:headcount/company_posteriors+'")
+    run.add_argument("--duckdb", help="DuckDB file (default $WORKFORCE_DUCKDB_PATH or data/warehouse.duckdb)")
+    run.set_defaults(func=cmd_run)
+
+    gen = sub.add_parser("generate-demo", help="only write the simulated demo world")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--small", action="store_true")
+    gen.add_argument("--seed", type=int)
+    gen.set_defaults(func=cmd_generate_demo)
+
+    arrange = sub.add_parser("arrange-shared", help="lay the real public data out as an input directory (links, no copies)")
+    arrange.add_argument("--shared", default=str(settings.REPO_ROOT.parent / "shared" / "data"))
+    arrange.add_argument("--out", required=True)
+    arrange.set_defaults(func=cmd_arrange_shared)
+
+    ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the persistent instance")
+    ui.add_argument("--input-dir")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

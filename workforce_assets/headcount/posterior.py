@@ -1,0 +1,295 @@
+"""Company ML-expert headcount posteriors and portfolio totals.
+
+For each company: the number of ML experts among all its ``headcount`` employees, as draws from the
+finite-population posterior predictive
+
+    count = (experts among the n sampled employees) + Binomial(N - n, prevalence),
+
+where the sampled employees' latent labels are drawn given their annotation patterns and the company's
+prevalence, and the prevalence has a zero-inflated Beta prior fitted across companies. Parameter
+uncertainty enters by bootstrapping the rated CVs (the annotator model is refitted on each resample).
+
+Everything is computed on counts per (company, pattern): the cost per draw grows with the number of
+distinct patterns per company, not with headcount or with the number of sampled employees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy import special
+
+from workforce_assets.headcount.annotator_models import make_model
+from workforce_assets.headcount.patterns import PatternData, build_pattern_data
+from workforce_assets.headcount.prevalence import (
+    PrevalenceGrid,
+    ZeroInflatedBeta,
+    fit_zero_inflated_beta,
+    grid_posterior,
+    pattern_grid_log_likelihood,
+    sample_prevalence,
+)
+
+QUANTILES = {"q05": 0.05, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q95": 0.95}
+
+SUMMARY_SCHEMA = {
+    "company_id": pl.Utf8, "n_sampled": pl.Int64, "headcount": pl.Int64,
+    "mean": pl.Float64, "sd": pl.Float64,
+    "q05": pl.Float64, "q10": pl.Float64, "q50": pl.Float64, "q90": pl.Float64, "q95": pl.Float64,
+    "p_at_least_one": pl.Float64, "ml_share": pl.Float64, "prior_only": pl.Boolean, "method": pl.Utf8,
+}
+
+
+@dataclass
+class HeadcountEstimate:
+    """Company summaries plus the joint draws behind them (rows of ``draws`` align with ``summary`` rows).
+
+    Keep the draws: totals over any selection of companies must be formed from summed draws.
+    ``diagnostics`` records the fitted prior per bootstrap replicate and the options used.
+    """
+
+    summary: pl.DataFrame
+    draws: np.ndarray
+    diagnostics: dict = field(default_factory=dict)
+
+
+def _summarise(draws: np.ndarray) -> dict[str, np.ndarray]:
+    quantiles = np.quantile(draws, list(QUANTILES.values()), axis=1, method="inverted_cdf")
+    out = {name: quantiles[i].astype(np.float64) for i, name in enumerate(QUANTILES)}
+    out["mean"] = draws.mean(axis=1)
+    out["sd"] = draws.std(axis=1, ddof=1) if draws.shape[1] > 1 else np.zeros(draws.shape[0])
+    out["p_at_least_one"] = (draws >= 1).mean(axis=1)
+    return out
+
+
+def bootstrap_rated_counts(rated_counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Stratified bootstrap of the rated items, done on pattern counts: a multinomial per true class."""
+    out = np.zeros_like(rated_counts)
+    for k in (0, 1):
+        total = int(round(rated_counts[:, k].sum()))
+        if total:
+            out[:, k] = rng.multinomial(total, rated_counts[:, k] / rated_counts[:, k].sum())
+    return out
+
+
+def _check_rated(data: PatternData) -> None:
+    per_class = data.rated_counts.sum(axis=0)
+    if (per_class == 0).any():
+        raise ValueError(f"rated items must contain both classes; got {int(per_class[0])} negatives, "
+                         f"{int(per_class[1])} positives")
+
+
+def semi_supervised_class_weights(
+    data: PatternData,
+    model,
+    labelled_weights: np.ndarray,
+    grid: PrevalenceGrid,
+    n_iterations: int = 30,
+    tolerance: float = 1e-4,
+    unlabelled_weight: float = 1.0,
+    prior: ZeroInflatedBeta | None = None,
+) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta]:
+    """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
+
+    E-step: each sampled (company, pattern) cell gets its expected number of experts under the company's
+    grid posterior for prevalence (hierarchical prior refitted every step). M-step: the annotator model is
+    refitted on labelled counts plus those expected counts. Prevalence differing across companies is what
+    identifies the annotators' error patterns from unlabelled data (Hui and Walter).
+    Returns (log_lik per pattern and class, the class weights used in the last fit, the fitted prior).
+    """
+    company_patterns = data.company_pattern_matrix()
+    log_lik = model.log_likelihood(data.patterns, labelled_weights)
+    sampled_patterns = np.unique(data.entry_pattern)
+    for _ in range(n_iterations):
+        pattern_grid = pattern_grid_log_likelihood(log_lik, grid)
+        company_log_lik = np.asarray(company_patterns @ pattern_grid)
+        prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior)
+        posterior = grid_posterior(company_log_lik, prior, grid)
+        # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples only
+        with np.errstate(divide="ignore"):
+            log_pi = np.log(grid.values)
+        expert_given = np.exp(log_pi[None, :] + log_lik[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])
+        expected = posterior @ expert_given.T  # (n_companies, n_sampled_patterns)
+        column = np.searchsorted(sampled_patterns, data.entry_pattern)
+        share = expected[data.entry_company, column]
+        weights = labelled_weights.copy()
+        np.add.at(weights[:, 1], data.entry_pattern, unlabelled_weight * data.entry_count * share)
+        np.add.at(weights[:, 0], data.entry_pattern, unlabelled_weight * data.entry_count * (1.0 - share))
+        new_log_lik = model.log_likelihood(data.patterns, weights)
+        change = np.max(np.abs(new_log_lik[sampled_patterns] - log_lik[sampled_patterns]))
+        log_lik = new_log_lik
+        if change < tolerance:
+            break
+    return log_lik, weights, prior
+
+
+def _draw_counts(
+    data: PatternData,
+    log_lik: np.ndarray,
+    posterior: np.ndarray,
+    grid: PrevalenceGrid,
+    n_draws: int,
+    rng: np.random.Generator,
+    entry_to_company,
+    chunk_cells: int = 4_000_000,
+) -> np.ndarray:
+    """(n_companies, n_draws) whole-company counts: sampled employees' latent labels + unsampled binomial."""
+    n_sampled = data.n_sampled
+    unsampled = data.headcounts - n_sampled
+    log_ratio = (log_lik[:, 1] - log_lik[:, 0])[data.entry_pattern]
+    out = np.empty((data.n_companies, n_draws), dtype=np.int64)
+    n_entries = max(data.entry_pattern.size, 1)
+    step = max(1, min(n_draws, chunk_cells // max(n_entries, data.n_companies)))
+    for start in range(0, n_draws, step):
+        size = min(step, n_draws - start)
+        prevalence = sample_prevalence(posterior, grid, size, rng)
+        counts = rng.binomial(unsampled[:, None], prevalence)
+        if data.entry_pattern.size:
+            entry_prevalence = prevalence[data.entry_company]
+            with np.errstate(divide="ignore"):
+                logit_expert = special.logit(entry_prevalence) + log_ratio[:, None]
+            expert_probability = special.expit(logit_expert)
+            sampled_experts = rng.binomial(data.entry_count[:, None], expert_probability)
+            counts += np.asarray(entry_to_company @ sampled_experts).astype(np.int64)
+        out[:, start:start + size] = counts
+    return out
+
+
+def estimate_company_headcounts(
+    rated: pl.DataFrame,
+    samples: pl.DataFrame,
+    companies: pl.DataFrame,
+    annotators: list[str],
+    n_draws: int = 1000,
+    seed: int = 0,
+    *,
+    method: str = "loglinear",
+    fit: str = "semi_supervised",
+    n_bootstrap: int = 40,
+    grid_step: float = 0.0025,
+    model_options: dict | None = None,
+    em_iterations: int = 30,
+    unlabelled_weight: float = 1.0,
+) -> HeadcountEstimate:
+    """Posterior draws of every company's ML-expert count, and their summary.
+
+    rated: ``is_ml_expert`` (0/1) plus one 0/1/null column per annotator; samples: ``company_id`` plus the
+    same annotators (matched by canonical name, never position); companies: ``company_id``, ``headcount``.
+    method: class-conditional annotator model ('independent', 'probit', 'loglinear');
+    fit: 'supervised' (rated CVs only) or 'semi_supervised' (rated CVs + company samples by EM).
+    n_bootstrap: rated-CV resamples (the annotator model and the prevalence prior are refitted on each);
+    the n_draws are split evenly over them. Companies without a sampled employee get the prior predictive
+    and ``prior_only = True``.
+    """
+    if n_draws < 1:
+        raise ValueError("n_draws must be at least 1")
+    if fit not in ("supervised", "semi_supervised"):
+        raise ValueError("fit must be 'supervised' or 'semi_supervised'")
+    data = build_pattern_data(rated, samples, companies, annotators)
+    _check_rated(data)
+    draws, diagnostics = posterior_draws(
+        data, n_draws=n_draws, seed=seed, method=method, fit=fit, n_bootstrap=n_bootstrap,
+        grid_step=grid_step, model_options=model_options, em_iterations=em_iterations,
+        unlabelled_weight=unlabelled_weight,
+    )
+    label = f"{method}/{fit}"
+    return HeadcountEstimate(summary=summary_frame(data, draws, label), draws=draws, diagnostics=diagnostics)
+
+
+def posterior_draws(
+    data: PatternData,
+    n_draws: int = 1000,
+    seed: int = 0,
+    method: str = "loglinear",
+    fit: str = "semi_supervised",
+    n_bootstrap: int = 40,
+    grid_step: float = 0.0025,
+    model_options: dict | None = None,
+    em_iterations: int = 30,
+    unlabelled_weight: float = 1.0,
+) -> tuple[np.ndarray, dict]:
+    """The draws of :func:`estimate_company_headcounts` from already-reduced :class:`PatternData`."""
+    rng = np.random.default_rng(seed)
+    grid = PrevalenceGrid.default(linear_step=grid_step)
+    model = make_model(method, **(model_options or {}))
+    company_patterns = data.company_pattern_matrix()
+    entry_to_company = data.entry_to_company()
+    n_bootstrap = max(1, min(n_bootstrap, n_draws))
+    allocation = np.diff(np.linspace(0, n_draws, n_bootstrap + 1).round().astype(int))
+    draws = np.empty((data.n_companies, n_draws), dtype=np.int64)
+    priors: list[ZeroInflatedBeta] = []
+    prior = None
+    position = 0
+    for replicate, size in enumerate(allocation):
+        labelled = bootstrap_rated_counts(data.rated_counts, rng)
+        if fit == "semi_supervised" and data.entry_pattern.size:
+            log_lik, _, prior = semi_supervised_class_weights(
+                data, model, labelled, grid, n_iterations=em_iterations,
+                unlabelled_weight=unlabelled_weight, prior=prior,
+            )
+        else:
+            log_lik = model.log_likelihood(data.patterns, labelled)
+        company_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, grid))
+        prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior)
+        priors.append(prior)
+        posterior = grid_posterior(company_log_lik, prior, grid)
+        draws[:, position:position + size] = _draw_counts(
+            data, log_lik, posterior, grid, int(size), rng, entry_to_company
+        )
+        position += size
+    diagnostics = {
+        "method": method, "fit": fit, "n_bootstrap": int(n_bootstrap), "n_patterns": int(data.patterns.shape[0]),
+        "n_entries": int(data.entry_pattern.size),
+        "priors": [(p.zero_weight, p.alpha, p.beta) for p in priors],
+    }
+    return draws, diagnostics
+
+
+def summary_frame(data: PatternData, draws: np.ndarray, method: str) -> pl.DataFrame:
+    """Per-company summary of the draws, in ``data.company_ids`` order (schema ``SUMMARY_SCHEMA``)."""
+    stats = _summarise(draws)
+    n_sampled = data.n_sampled
+    headcount = data.headcounts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(headcount > 0, stats["mean"] / np.maximum(headcount, 1), np.nan)
+    return pl.DataFrame({
+        "company_id": data.company_ids, "n_sampled": n_sampled, "headcount": headcount,
+        "mean": stats["mean"], "sd": stats["sd"],
+        **{name: stats[name] for name in QUANTILES},
+        "p_at_least_one": stats["p_at_least_one"], "ml_share": share,
+        "prior_only": n_sampled == 0, "method": [method] * data.n_companies,
+    }, schema=SUMMARY_SCHEMA)
+
+
+def totals(draws: np.ndarray, company_ids: list[str], groups: dict[str, str] | None = None) -> pl.DataFrame:
+    """Totals over companies (all, or per group) from summed joint draws, never from summed percentiles.
+
+    groups maps company_id -> group name; every company must have a group (none is silently dropped).
+    Returns group, n_companies, mean, sd, q05, q10, q50, q90, q95.
+    """
+    draws = np.asarray(draws)
+    if draws.ndim != 2 or draws.shape[0] != len(company_ids):
+        raise ValueError(f"draws has shape {draws.shape}; expected ({len(company_ids)}, n_draws)")
+    if groups is None:
+        labels = np.array(["all"] * len(company_ids), dtype=object)
+    else:
+        missing = [c for c in company_ids if c not in groups]
+        if missing:
+            raise ValueError(f"companies without a group: {missing[:10]}")
+        labels = np.array([groups[c] for c in company_ids], dtype=object)
+    names = sorted(set(labels.tolist()))
+    rows = []
+    for name in names:
+        summed = draws[labels == name].sum(axis=0, keepdims=True)
+        stats = _summarise(summed)
+        rows.append({
+            "group": name, "n_companies": int((labels == name).sum()),
+            "mean": float(stats["mean"][0]), "sd": float(stats["sd"][0]),
+            **{q: float(stats[q][0]) for q in QUANTILES},
+        })
+    return pl.DataFrame(rows, schema={
+        "group": pl.Utf8, "n_companies": pl.Int64, "mean": pl.Float64, "sd": pl.Float64,
+        **{q: pl.Float64 for q in QUANTILES},
+    })

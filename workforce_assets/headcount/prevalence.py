@@ -1,0 +1,122 @@
+"""Company prevalence: a zero-inflated Beta prior fitted across companies (empirical Bayes) on a grid.
+
+The prior is what lets a company's own annotations move its estimate (unlike the original's fixed prior per
+size bucket) while companies with two sampled profiles borrow strength from the rest. Its zero atom lets a
+company have no expert at all - common, and impossible under a plain Beta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special
+
+
+@dataclass(frozen=True)
+class PrevalenceGrid:
+    """Cells of (0, 1] plus an exact atom at 0.
+
+    values[0] == 0 is the atom; cell g >= 1 spans (lower[g], upper[g]] and is represented by values[g].
+    Cells are geometric near zero (where small companies' prevalences live) and linear above.
+    """
+
+    values: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @classmethod
+    def default(cls, linear_step: float = 0.0025, smallest: float = 1e-5, switch: float = 0.02,
+                geometric_cells: int = 40) -> "PrevalenceGrid":
+        geometric = np.geomspace(smallest, switch, geometric_cells + 1)
+        linear = np.arange(switch, 1.0 + 1e-12, linear_step)
+        if linear[-1] < 1.0:
+            linear = np.r_[linear, 1.0]
+        edges = np.unique(np.r_[0.0, geometric, linear[1:]])
+        lower, upper = edges[:-1], edges[1:]
+        values = 0.5 * (lower + upper)
+        return cls(values=np.r_[0.0, values], lower=np.r_[0.0, lower], upper=np.r_[0.0, upper])
+
+    @property
+    def size(self) -> int:
+        return self.values.size
+
+
+@dataclass(frozen=True)
+class ZeroInflatedBeta:
+    """P(prevalence == 0) = zero_weight; otherwise Beta(alpha, beta)."""
+
+    zero_weight: float
+    alpha: float
+    beta: float
+
+    def cell_masses(self, grid: PrevalenceGrid) -> np.ndarray:
+        cdf_upper = special.betainc(self.alpha, self.beta, grid.upper[1:])
+        cdf_lower = special.betainc(self.alpha, self.beta, grid.lower[1:])
+        masses = np.r_[self.zero_weight, (1.0 - self.zero_weight) * np.clip(cdf_upper - cdf_lower, 0.0, None)]
+        return masses / masses.sum()
+
+    def mean(self) -> float:
+        return (1.0 - self.zero_weight) * self.alpha / (self.alpha + self.beta)
+
+
+def pattern_grid_log_likelihood(log_lik: np.ndarray, grid: PrevalenceGrid) -> np.ndarray:
+    """(n_patterns, n_grid): log P(pattern | prevalence) = log(pi P(pattern|expert) + (1-pi) P(pattern|not))."""
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(grid.values)[None, :]
+        log_not = np.log1p(-grid.values)[None, :]
+    return np.logaddexp(log_pi + log_lik[:, 1:2], log_not + log_lik[:, 0:1])
+
+
+def fit_zero_inflated_beta(
+    company_log_lik: np.ndarray,
+    grid: PrevalenceGrid,
+    start: ZeroInflatedBeta | None = None,
+    prior_sd: float = 3.0,
+) -> ZeroInflatedBeta:
+    """Empirical Bayes: maximise the marginal likelihood of all companies' samples over (zero_weight, alpha, beta).
+
+    company_log_lik: (n_companies, n_grid) log P(company's sampled patterns | prevalence = grid value).
+    A weak normal prior (sd ``prior_sd``) on logit(zero_weight), log(alpha), log(beta) keeps the fit finite
+    when few companies are given. Companies without samples carry no information and drop out naturally.
+    """
+    informative = np.ptp(company_log_lik, axis=1) > 0
+    if not informative.any():
+        return start or ZeroInflatedBeta(0.3, 0.5, 10.0)
+    rows = company_log_lik[informative]
+    scaled = np.exp(rows - rows.max(axis=1, keepdims=True))
+    start = start or ZeroInflatedBeta(0.3, 0.5, 10.0)
+    x0 = np.array([special.logit(np.clip(start.zero_weight, 1e-4, 1 - 1e-4)), np.log(start.alpha), np.log(start.beta)])
+
+    def negative_log_posterior(x):
+        prior = ZeroInflatedBeta(special.expit(x[0]), np.exp(x[1]), np.exp(x[2]))
+        marginal = scaled @ prior.cell_masses(grid)
+        return -np.sum(np.log(np.maximum(marginal, 1e-300))) + 0.5 * np.sum((x / prior_sd) ** 2)
+
+    result = optimize.minimize(
+        negative_log_posterior, x0, method="L-BFGS-B",
+        bounds=[(-9.0, 9.0), (np.log(0.02), np.log(50.0)), (np.log(0.05), np.log(1e5))],
+    )
+    x = result.x
+    return ZeroInflatedBeta(float(special.expit(x[0])), float(np.exp(x[1])), float(np.exp(x[2])))
+
+
+def grid_posterior(company_log_lik: np.ndarray, prior: ZeroInflatedBeta, grid: PrevalenceGrid) -> np.ndarray:
+    """(n_companies, n_grid) posterior probabilities of each prevalence cell."""
+    log_post = company_log_lik + np.log(np.maximum(prior.cell_masses(grid), 1e-300))[None, :]
+    log_post -= special.logsumexp(log_post, axis=1, keepdims=True)
+    return np.exp(log_post)
+
+
+def sample_prevalence(posterior: np.ndarray, grid: PrevalenceGrid, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_companies, n_draws) prevalences: a cell by inverse CDF, then uniform within the cell (0 for the atom)."""
+    n_companies = posterior.shape[0]
+    cdf = np.cumsum(posterior, axis=1)
+    cdf /= cdf[:, -1:]
+    offsets = np.arange(n_companies)[:, None]
+    flat = (cdf + offsets).ravel()
+    u = rng.random((n_companies, n_draws))
+    cell = np.searchsorted(flat, (u + offsets).ravel(), side="left").reshape(n_companies, n_draws) - offsets * grid.size
+    cell = np.clip(cell, 0, grid.size - 1)
+    within = rng.random((n_companies, n_draws))
+    return grid.lower[cell] + within * (grid.upper[cell] - grid.lower[cell])

@@ -1,0 +1,390 @@
+"""US DOL OFLC disclosure files (H-1B LCA, H-2A, H-2B, PERM) or a normalised csv -> one job-record table.
+
+Every file is read as strings, its layout recognised from its header, and mapped onto the public job
+columns. Only a row without employer or job title is quarantined; a bad state or wage loads with
+``worksite_state='UNK'`` / ``annual_wage`` null and a ``wage_flag``, because the labor models decide.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from .normalize import (
+    MAX_PLAUSIBLE_ANNUAL_WAGE,
+    MIN_PLAUSIBLE_ANNUAL_WAGE,
+    UNKNOWN_STATE,
+    annualize_wage,
+    employer_display_name,
+    fiscal_year_from_date,
+    normalize_case_status,
+    normalize_employer_name,
+    normalize_state,
+    normalize_wage_unit,
+    parse_count,
+    parse_money,
+    wage_flag,
+)
+from .result import LoadResult, empty_quarantine
+from .tables import ROW_NUMBER, input_columns, quarantine_from, read_table
+
+JOB_SCHEMA = {
+    "employer_name": pl.Utf8,
+    "employer_key": pl.Utf8,
+    "job_title": pl.Utf8,
+    "soc_code": pl.Utf8,
+    "soc_title": pl.Utf8,
+    "worksite_state": pl.Utf8,
+    "wage_rate": pl.Float64,
+    "wage_unit": pl.Utf8,
+    "annual_wage": pl.Float64,
+    "wage_flag": pl.Utf8,
+    "workers": pl.Int64,
+    "case_status": pl.Utf8,
+    "case_status_raw": pl.Utf8,
+    "visa_class": pl.Utf8,
+    "fiscal_year": pl.Int32,
+    "is_exact_duplicate": pl.Boolean,
+    "source_file": pl.Utf8,
+    "row_number": pl.Int64,
+}
+"""Public column contract of job records (names and types)."""
+
+VISA_CLASSES = ("H-1B", "H-2A", "H-2B", "PERM", "unknown")
+JOB_FILE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
+
+HOURLY_BELOW = 500.0
+"""Layouts without a unit column (scraped LCA 'base salary'): a value under $500 can only be an hourly rate."""
+ANNUAL_FROM = 10_000.0
+"""... and from $10,000 up it is an annual salary; in between (weekly? bi-weekly? monthly?) it is ambiguous."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A published column layout: for each job field, the header spellings it may have (first present wins)."""
+
+    name: str
+    description: str
+    required: tuple[str, ...]
+    columns: dict[str, tuple[str, ...]]
+    visa_class: str | None = None  # None: from the file's visa column, else its name (H-2A / H-2B), else unknown
+    unit_inferred: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(
+        name="normalized",
+        description="normalised csv of this project",
+        required=("employer_name", "job_title", "worksite_state", "wage_rate", "wage_unit"),
+        columns={
+            "employer_name": ("EMPLOYER_NAME",), "job_title": ("JOB_TITLE",), "worksite_state": ("WORKSITE_STATE",),
+            "wage_rate": ("WAGE_RATE",), "wage_unit": ("WAGE_UNIT",), "soc_code": ("SOC_CODE",),
+            "soc_title": ("SOC_TITLE",), "workers": ("WORKERS",), "case_status": ("CASE_STATUS",),
+            "fiscal_year": ("FISCAL_YEAR",), "visa_class": ("VISA_CLASS",),
+        },
+    ),
+    Layout(
+        name="perm",
+        description="PERM disclosure (FY2008+ '_9089' columns and FY2020+ names)",
+        required=("employer_name", "job_title", "worksite_state", "wage_rate", "wage_unit"),
+        columns={
+            "employer_name": ("EMPLOYER_NAME",),
+            "job_title": ("JOB_TITLE", "JOB_INFO_JOB_TITLE", "PW_JOB_TITLE_9089", "PW_JOB_TITLE"),
+            "worksite_state": ("WORKSITE_STATE", "JOB_INFO_WORK_STATE", "PRIMARY_WORKSITE_STATE"),
+            "wage_rate": ("WAGE_OFFER_FROM", "WAGE_OFFER_FROM_9089", "WAGE_OFFERED_FROM_9089"),
+            "wage_unit": ("WAGE_OFFER_UNIT_OF_PAY", "WAGE_OFFER_UNIT_OF_PAY_9089", "WAGE_OFFERED_UNIT_OF_PAY_9089"),
+            "soc_code": ("PW_SOC_CODE", "SOC_CODE"), "soc_title": ("PW_SOC_TITLE", "SOC_TITLE"),
+            "case_status": ("CASE_STATUS",), "fiscal_year": ("FISCAL_YEAR", "FY"),
+            "date": ("DECISION_DATE", "CASE_RECEIVED_DATE"),
+        },
+        visa_class="PERM",
+    ),
+    Layout(
+        name="lca_fy2008_2014",
+        description="H-1B LCA disclosure, FY2008-FY2014 ('LCA_CASE_' columns)",
+        required=("employer_name", "job_title", "worksite_state", "wage_rate", "wage_unit"),
+        columns={
+            "employer_name": ("LCA_CASE_EMPLOYER_NAME",), "job_title": ("LCA_CASE_JOB_TITLE",),
+            "worksite_state": ("LCA_CASE_WORKLOC1_STATE", "WORK_LOCATION_STATE1"),
+            "wage_rate": ("LCA_CASE_WAGE_RATE_FROM", "WAGE_RATE_1"),
+            "wage_unit": ("LCA_CASE_WAGE_RATE_UNIT", "RATE_PER_1"),
+            "soc_code": ("LCA_CASE_SOC_CODE",), "soc_title": ("LCA_CASE_SOC_NAME",),
+            "workers": ("TOTAL_WORKERS", "LCA_CASE_NUMBER_OF_WORKERS"), "case_status": ("STATUS", "CASE_STATUS"),
+            "visa_class": ("VISA_CLASS",), "fiscal_year": ("FISCAL_YEAR", "FY"),
+            "date": ("DECISION_DATE", "LCA_CASE_SUBMIT"),
+        },
+        visa_class="H-1B",
+    ),
+    Layout(
+        name="lca",
+        description="H-1B LCA disclosure, FY2015+ (FY2020+ adds '_1' worksite columns and SOC_TITLE)",
+        required=("employer_name", "job_title", "worksite_state", "wage_rate", "wage_unit"),
+        columns={
+            "employer_name": ("EMPLOYER_NAME",), "job_title": ("JOB_TITLE",),
+            "worksite_state": ("WORKSITE_STATE", "WORKSITE_STATE_1"),
+            "wage_rate": ("WAGE_RATE_OF_PAY_FROM", "WAGE_RATE_OF_PAY_FROM_1", "WAGE_RATE_OF_PAY"),
+            "wage_unit": ("WAGE_UNIT_OF_PAY", "WAGE_UNIT_OF_PAY_1"),
+            "soc_code": ("SOC_CODE",), "soc_title": ("SOC_TITLE", "SOC_NAME"),
+            "workers": ("TOTAL_WORKER_POSITIONS", "TOTAL_WORKERS"), "case_status": ("CASE_STATUS", "STATUS"),
+            "visa_class": ("VISA_CLASS",), "fiscal_year": ("FISCAL_YEAR", "FY"),
+            "date": ("DECISION_DATE", "RECEIVED_DATE", "CASE_SUBMITTED"),
+        },
+        visa_class="H-1B",
+    ),
+    Layout(
+        name="h2",
+        description="H-2A / H-2B disclosure, FY2014-FY2019 (worksite state column optional)",
+        required=("employer_name", "job_title", "wage_rate", "wage_unit"),
+        columns={
+            "employer_name": ("EMPLOYER_NAME",), "job_title": ("JOB_TITLE",),
+            "worksite_state": ("WORKSITE_STATE", "WORKSITE_LOCATION_STATE", "ALIEN_WORK_STATE", "EMPLOYEE_WORK_STATE"),
+            "wage_rate": ("BASIC_RATE_OF_PAY", "BASIC_WAGE_RATE_FROM", "BASIC_WAGE_RATE"),
+            "wage_unit": ("BASIC_UNIT_OF_PAY", "PAY_RANGE_UNIT", "BASIC_WAGE_RATE_UNIT"),
+            "soc_code": ("SOC_CODE", "SOC_CODE_ID"), "soc_title": ("SOC_TITLE", "SOC_NAME"),
+            "workers": ("NBR_WORKERS_CERTIFIED", "TOTAL_WORKERS_H_2A_CERTIFIED", "TOTAL_WORKERS_CERTIFIED"),
+            "case_status": ("CASE_STATUS",), "visa_class": ("VISA_CLASS", "VISA_TYPE"),
+            "fiscal_year": ("FISCAL_YEAR", "FY"), "date": ("DECISION_DATE", "RECENT_DECISION_DATE"),
+        },
+    ),
+    Layout(
+        name="lca_scraped",
+        description="scraped H-1B LCA extract (employer, submit date, case status, job title, base salary, state)",
+        required=("employer_name", "job_title", "worksite_state", "wage_rate"),
+        columns={
+            "employer_name": ("EMPLOYER",), "job_title": ("JOB_TITLE",), "worksite_state": ("STATE",),
+            "wage_rate": ("BASE_SALARY",), "case_status": ("CASE_STATUS",), "date": ("SUBMIT_DATE",),
+        },
+        visa_class="H-1B",
+        unit_inferred=True,
+        notes=("no unit column: a wage under $500 is taken as hourly (flag unit_inferred_hour), from $10,000 as "
+               "annual, in between the unit is unknown (flag unit_ambiguous, annual_wage null)",),
+    ),
+)
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", str(name).upper()).strip("_")
+
+
+def detect_layout(columns: list[str], source: str) -> tuple[Layout, dict[str, str]]:
+    """The first layout whose required fields are all present, and field -> source column.
+
+    Raises ValueError naming the columns the closest layout lacks.
+    """
+    by_key = {}
+    for column in columns:
+        by_key.setdefault(_header_key(column), column)
+    best: tuple[int, Layout, list[str]] | None = None
+    for layout in LAYOUTS:
+        mapping = {
+            field_name: next(by_key[c] for c in candidates if c in by_key)
+            for field_name, candidates in layout.columns.items()
+            if any(c in by_key for c in candidates)
+        }
+        lacking = [f for f in layout.required if f not in mapping]
+        if not lacking:
+            return layout, mapping
+        found = len(layout.required) - len(lacking)
+        if best is None or found > best[0]:
+            best = (found, layout, lacking)
+    _, layout, lacking = best
+    wanted = "; ".join(f"{f}: one of {' / '.join(layout.columns[f])}" for f in lacking)
+    raise ValueError(
+        f"{source}: job file layout not recognised. Closest layout '{layout.name}' ({layout.description}) "
+        f"lacks columns for {wanted}. Columns present: {columns}"
+    )
+
+
+def normalize_visa_class(column: str | pl.Expr) -> pl.Expr:
+    """'H-1B', 'H1B1 Chile' -> H-1B; 'H-2A' -> H-2A; 'H-2B' -> H-2B; 'PERM' -> PERM; other (E-3, blank) -> unknown."""
+    key = (pl.col(column) if isinstance(column, str) else column).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    return (
+        pl.when(key.str.starts_with("H1B")).then(pl.lit("H-1B"))
+        .when(key.str.starts_with("H2A")).then(pl.lit("H-2A"))
+        .when(key.str.starts_with("H2B")).then(pl.lit("H-2B"))
+        .when(key.str.starts_with("PERM")).then(pl.lit("PERM"))
+        .otherwise(pl.lit("unknown"))
+    )
+
+
+def _visa_from_name(name: str) -> str:
+    squashed = re.sub(r"[^A-Z0-9]", "", name.upper())
+    for code, visa in (("H2A", "H-2A"), ("H2B", "H-2B"), ("H1B", "H-1B"), ("PERM", "PERM")):
+        if code in squashed:
+            return visa
+    return "unknown"
+
+
+def _fiscal_year_from_name(name: str) -> int | None:
+    match = re.search(r"FY[ _\-]?(\d{4}|\d{2})(?!\d)", name, flags=re.IGNORECASE)
+    if not match:
+        return None
+    year = int(match.group(1))
+    return year + 2000 if year < 100 else year
+
+
+def _text(mapping: dict[str, str], field_name: str) -> pl.Expr:
+    return pl.col(mapping[field_name]) if field_name in mapping else pl.lit(None, dtype=pl.Utf8)
+
+
+def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tuple[list[pl.Expr], dict]:
+    """Expressions producing the public job columns from one file's raw columns, and how each was sourced."""
+    rate_text = _text(mapping, "wage_rate")
+    rate = parse_money(rate_text)
+    if layout.unit_inferred:
+        unit = (
+            pl.when(rate < HOURLY_BELOW).then(pl.lit("Hour"))
+            .when(rate >= ANNUAL_FROM).then(pl.lit("Year"))
+            .otherwise(pl.lit(None, dtype=pl.Utf8))
+        )
+    else:
+        unit = normalize_wage_unit(_text(mapping, "wage_unit"))
+    annual = annualize_wage(rate, unit)
+    flag = wage_flag(rate_text, rate, unit, annual)
+    if layout.unit_inferred:
+        flag = (
+            pl.when(rate.is_not_null() & unit.is_null()).then(pl.lit("unit_ambiguous"))
+            .when(flag.is_not_null()).then(flag)
+            .when(unit == "Hour").then(pl.lit("unit_inferred_hour"))
+            .otherwise(flag)
+        )
+
+    visa_default = layout.visa_class or _visa_from_name(file_name)
+    visa = pl.lit(visa_default)
+    if "visa_class" in mapping:
+        given = normalize_visa_class(pl.col(mapping["visa_class"]))
+        visa = pl.when(pl.col(mapping["visa_class"]).is_null()).then(visa).otherwise(given)
+
+    name_year = _fiscal_year_from_name(file_name)
+    year_sources = []
+    if "fiscal_year" in mapping:
+        year_sources.append(parse_count(pl.col(mapping["fiscal_year"])).cast(pl.Int32))
+    if name_year is not None:
+        year_sources.append(pl.lit(name_year, dtype=pl.Int32))
+    if "date" in mapping:
+        year_sources.append(fiscal_year_from_date(pl.col(mapping["date"])))
+    fiscal_year = pl.coalesce(year_sources) if year_sources else pl.lit(None, dtype=pl.Int32)
+    fiscal_year_source = [
+        s for s, present in (
+            (f"column {mapping.get('fiscal_year')}", "fiscal_year" in mapping),
+            (f"file name (FY{name_year})", name_year is not None),
+            (f"federal fiscal year of {mapping.get('date')}", "date" in mapping),
+        ) if present
+    ]
+
+    status_raw = _text(mapping, "case_status")
+    employer = _text(mapping, "employer_name")
+    expressions = [
+        employer_display_name(employer).alias("employer_name"),
+        normalize_employer_name(employer).alias("employer_key"),
+        _text(mapping, "job_title").str.replace_all(r"\s+", " ").alias("job_title"),
+        _text(mapping, "soc_code").alias("soc_code"),
+        _text(mapping, "soc_title").alias("soc_title"),
+        (normalize_state(pl.col(mapping["worksite_state"])) if "worksite_state" in mapping
+         else pl.lit(UNKNOWN_STATE)).alias("worksite_state"),
+        rate.alias("wage_rate"),
+        unit.alias("wage_unit"),
+        annual.alias("annual_wage"),
+        flag.alias("wage_flag"),
+        (parse_count(pl.col(mapping["workers"])) if "workers" in mapping else pl.lit(None, dtype=pl.Int64))
+        .alias("workers"),
+        normalize_case_status(status_raw).alias("case_status"),
+        status_raw.alias("case_status_raw"),
+        visa.alias("visa_class"),
+        fiscal_year.alias("fiscal_year"),
+    ]
+    provenance = {
+        "columns_used": dict(sorted(mapping.items())),
+        "visa_class_default": visa_default,
+        "fiscal_year_from": fiscal_year_source or ["none"],
+        "notes": list(layout.notes) + ([] if "worksite_state" in mapping else
+                                       ["no worksite state column: every row has worksite_state UNK"]),
+    }
+    return expressions, provenance
+
+
+def _load_job_file(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    source = f"jobs/{path.name}"
+    frame = read_table(path)
+    raw_columns = input_columns(frame)
+    layout, mapping = detect_layout(raw_columns, source)
+    expressions, provenance = _job_columns(layout, mapping, path.name)
+    duplicate = (
+        pl.struct(raw_columns).is_first_distinct().not_() if raw_columns else pl.lit(False)
+    ).alias("is_exact_duplicate")
+    jobs = frame.with_columns(*expressions, duplicate, pl.lit(path.name).alias("source_file"),
+                              pl.col(ROW_NUMBER).alias("row_number"))
+    missing_employer, missing_title = pl.col("employer_name").is_null(), pl.col("job_title").is_null()
+    reason = (
+        pl.when(missing_employer & missing_title).then(pl.lit("missing employer_name and job_title"))
+        .when(missing_employer).then(pl.lit("missing employer_name"))
+        .when(missing_title).then(pl.lit("missing job_title"))
+    )
+    jobs = jobs.with_columns(reason.alias("__reason"))
+    rejected = jobs.filter(pl.col("__reason").is_not_null())
+    quarantine = (
+        quarantine_from(rejected.select(*raw_columns, ROW_NUMBER, "__reason"), source)
+        if rejected.height else empty_quarantine()
+    )
+    rows = jobs.filter(pl.col("__reason").is_null()).select(list(JOB_SCHEMA)).cast(JOB_SCHEMA)
+    stats = {"layout": layout.name, **_counts(frame.height, rows, quarantine), **provenance}
+    return rows, quarantine, stats
+
+
+def _counts(n_read: int, rows: pl.DataFrame, quarantine: pl.DataFrame) -> dict:
+    flags = rows["wage_flag"].drop_nulls().value_counts(sort=True)
+    return {
+        "n_read": n_read,
+        "n_loaded": rows.height,
+        "n_quarantined": quarantine.height,
+        "n_exact_duplicates": int(rows["is_exact_duplicate"].sum()),
+        "n_unknown_state": int((rows["worksite_state"] == UNKNOWN_STATE).sum()),
+        "n_missing_wage": int(rows["annual_wage"].is_null().sum()),
+        "n_wage_flagged": int(rows["wage_flag"].is_not_null().sum()),
+        "wage_flags": dict(zip(flags["wage_flag"].to_list(), flags["count"].to_list())),
+    }
+
+
+def find_job_files(jobs_dir: Path) -> list[Path]:
+    """Job files (.csv, .xlsx, .xlsm, .xls) in name order; a missing folder has none.
+
+    Hidden files and Excel lock files (``~$...``) are skipped; any other file type is an error.
+    """
+    jobs_dir = Path(jobs_dir)
+    if not jobs_dir.is_dir():
+        return []
+    files = sorted(
+        p for p in jobs_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+    )
+    unsupported = [p.name for p in files if p.suffix.lower() not in JOB_FILE_SUFFIXES]
+    if unsupported:
+        raise ValueError(f"jobs/: unsupported file type(s) {unsupported} (use .csv or .xlsx)")
+    return files
+
+
+def load_job_records(paths: list[Path]) -> LoadResult:
+    """All job files -> rows with the public job columns (``JOB_SCHEMA``), quarantine, stats.
+
+    Stats: totals (n_read, n_loaded, n_quarantined, n_exact_duplicates, n_unknown_state, n_missing_wage =
+    rows without an annual wage, n_wage_flagged), ``layouts`` (file -> layout) and ``files`` (per-file counts
+    and the columns used).
+    """
+    parts, quarantines, per_file = [], [], {}
+    for path in paths:
+        rows, quarantine, stats = _load_job_file(Path(path))
+        parts.append(rows)
+        quarantines.append(quarantine)
+        per_file[Path(path).name] = stats
+    rows = pl.concat(parts) if parts else pl.DataFrame(schema=JOB_SCHEMA)
+    quarantine = pl.concat(quarantines) if quarantines else empty_quarantine()
+    stats = {
+        **_counts(sum(s["n_read"] for s in per_file.values()), rows, quarantine),
+        "layouts": {name: s["layout"] for name, s in per_file.items()},
+        "files": per_file,
+        "plausible_annual_wage": [MIN_PLAUSIBLE_ANNUAL_WAGE, MAX_PLAUSIBLE_ANNUAL_WAGE],
+    }
+    return LoadResult(rows=rows, quarantine=quarantine, stats=stats)

@@ -1,0 +1,199 @@
+"""Assets of the `annotation` group: keyword lists, keyword-filter and LLM labels, annotation matrices.
+
+Rated CVs and employee profiles go through the same functions (one implementation of every annotator), so
+the accuracy measured on rated CVs is the accuracy of the labels on profiles. Imported labels win over
+recomputed ones and are never requested again.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from workforce_assets.annotation import keywords as kw
+from workforce_assets.annotation import llm as llm_core
+from workforce_assets.annotation import matrix as matrix_core
+from workforce_assets.pipeline.ingestion_assets import employee_profiles, imported_annotations, rated_cvs
+from workforce_assets.pipeline.metadata import stats_metadata, table_metadata
+from workforce_assets.pipeline.partitions import COMPANY_BATCHES, DUCKDB_POOL
+from workforce_assets.pipeline.resources import EmbeddingsResource, LLMResource, WarehouseResource
+
+GROUP = "annotation"
+
+
+class KeywordFilterConfig(dg.Config):
+    """Which keyword set the filters use: 'reference' (the original lists) or 'learned' (from rated CVs)."""
+
+    keyword_set: str = "reference"
+
+
+def _keyword_set(warehouse: WarehouseResource, name: str) -> kw.KeywordSet:
+    if name == kw.REFERENCE_KEYWORDS.name:
+        return kw.REFERENCE_KEYWORDS
+    rows = warehouse.read("annotation.keyword_lists", "set_name = ?", [name])
+    if rows.is_empty():
+        raise ValueError(f"keyword set {name!r} not found in annotation.keyword_lists (materialize annotation/keyword_lists)")
+    return kw.keyword_set_from_frame(rows, name)
+
+
+def _rated_items(warehouse: WarehouseResource) -> pl.DataFrame:
+    return warehouse.read("inputs.rated_cvs").select(pl.col("cv_id").alias("item_id"), pl.col("cv_text").alias("text"))
+
+
+def _profile_items(warehouse: WarehouseResource, batch: str) -> pl.DataFrame:
+    return warehouse.read("inputs.employee_profiles", "batch = ?", [batch]).select(
+        pl.col("profile_id").alias("item_id"), pl.col("profile_text").alias("text"), "company_id", "batch"
+    )
+
+
+def _imported_for(warehouse: WarehouseResource, item_ids: pl.Series) -> pl.DataFrame:
+    imported = warehouse.read("inputs.imported_annotations")
+    return imported.filter(pl.col("item_id").is_in(item_ids.implode())).with_columns(source=pl.lit("imported"))
+
+
+@dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs], pool=DUCKDB_POOL, kinds={"duckdb", "python"})
+def keyword_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResource, embeddings: EmbeddingsResource) -> dg.MaterializeResult:
+    """The reference keyword lists of the original study, and lists learned from the rated CVs (KeyBERT + TF-IDF)."""
+    rated = warehouse.read("inputs.rated_cvs")
+    frames = [kw.keyword_set_to_frame(kw.REFERENCE_KEYWORDS)]
+    meta: dict = {}
+    learning = kw.learning_available()
+    if learning:
+        from workforce_assets.annotation import keyword_learning
+
+        backend = embeddings.get_backend(log=context.log)
+        learned = keyword_learning.learn_keywords_for_pipeline(
+            rated["cv_text"].to_list(), rated["is_ml_expert"].to_numpy(), backend=backend
+        )
+        frames.append(learned.frame)
+        meta.update(stats_metadata(learned.stats))
+    table = pl.concat(frames, how="diagonal_relaxed")
+    warehouse.write("annotation.keyword_lists", table)
+    return dg.MaterializeResult(metadata={**table_metadata(table, "annotation.keyword_lists"), **meta})
+
+
+def _filter_labels(warehouse: WarehouseResource, items: pl.DataFrame, config: KeywordFilterConfig) -> pl.DataFrame:
+    keyword_set = _keyword_set(warehouse, config.keyword_set)
+    labels = kw.apply_keyword_filters(items.select("item_id", "text"), keyword_set)
+    return labels.with_columns(keyword_set=pl.lit(keyword_set.name))
+
+
+def _label_metadata(labels: pl.DataFrame, table: str) -> dict:
+    cov = matrix_core.coverage(labels)
+    return {**table_metadata(labels, table), "coverage": dg.MetadataValue.md(_md(cov))}
+
+
+def _md(df: pl.DataFrame) -> str:
+    from workforce_assets.pipeline.metadata import _markdown
+
+    return _markdown(df)
+
+
+@dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, keyword_lists], pool=DUCKDB_POOL, kinds={"duckdb"})
+def rated_cv_filter_labels(warehouse: WarehouseResource, config: KeywordFilterConfig) -> dg.MaterializeResult:
+    """The three keyword filters applied to the rated CVs (word-boundary, case-insensitive)."""
+    labels = _filter_labels(warehouse, _rated_items(warehouse), config)
+    warehouse.write("annotation.rated_cv_filter_labels", labels)
+    return dg.MaterializeResult(metadata=_label_metadata(labels, "annotation.rated_cv_filter_labels"))
+
+
+@dg.asset(
+    key_prefix="annotation", group_name=GROUP, partitions_def=COMPANY_BATCHES,
+    deps=[employee_profiles, keyword_lists], pool=DUCKDB_POOL, kinds={"duckdb"},
+)
+def filter_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: KeywordFilterConfig) -> dg.MaterializeResult:
+    """The same three keyword filters applied to one batch of employee profiles."""
+    items = _profile_items(warehouse, context.partition_key)
+    labels = _filter_labels(warehouse, items, config).with_columns(batch=pl.lit(context.partition_key))
+    warehouse.write("annotation.filter_labels", labels, "batch", context.partition_key)
+    return dg.MaterializeResult(metadata=_label_metadata(labels, "annotation.filter_labels"))
+
+
+def _llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource, items: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+    """Ask the LLM annotators about items lacking an imported label; the warehouse is not held meanwhile."""
+    imported = _imported_for(warehouse, items["item_id"]).filter(pl.col("label").is_not_null())
+    skip = set(zip(imported["item_id"].to_list(), imported["annotator"].to_list()))
+    result = llm_core.annotate_with_llms(
+        items.select("item_id", "text"), llm.annotators(), cache_path=llm.cache_path, skip=skip,
+        budget_usd=llm.budget_usd, concurrency=llm.concurrency, timeout_s=llm.timeout_s,
+    )
+    for warning in result.stats.get("warnings", []):
+        context.log.warning(warning)
+    return result.rows, stats_metadata(result.stats, prefix="llm/")
+
+
+@dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "openai"})
+def rated_cv_llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource) -> dg.MaterializeResult:
+    """LLM annotators (litellm) on the rated CVs; cached by (model, prompt version, text hash)."""
+    rows, meta = _llm_labels(context, warehouse, llm, _rated_items(warehouse))
+    warehouse.write("annotation.rated_cv_llm_labels", rows)
+    return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.rated_cv_llm_labels"), **meta})
+
+
+@dg.asset(
+    key_prefix="annotation", group_name=GROUP, partitions_def=COMPANY_BATCHES,
+    deps=[employee_profiles, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "openai"},
+)
+def llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource) -> dg.MaterializeResult:
+    """LLM annotators (litellm) on one batch of employee profiles; empty text stays missing."""
+    rows, meta = _llm_labels(context, warehouse, llm, _profile_items(warehouse, context.partition_key))
+    rows = rows.with_columns(batch=pl.lit(context.partition_key))
+    warehouse.write("annotation.llm_labels", rows, "batch", context.partition_key)
+    return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.llm_labels"), **meta})
+
+
+def _matrix(imported: pl.DataFrame, *computed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Long and wide matrices; imported labels take precedence, annotators aligned by name."""
+    long = matrix_core.combine_annotations(imported, *computed)
+    return long, matrix_core.long_to_wide(long)
+
+
+@dg.asset(
+    key_prefix="annotation", group_name=GROUP,
+    deps=[rated_cvs, imported_annotations, rated_cv_filter_labels, rated_cv_llm_labels], pool=DUCKDB_POOL, kinds={"duckdb"},
+)
+def rated_cv_matrix(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Rated CVs × annotators (wide, null = missing) with the human label, for fitting annotator models."""
+    items = warehouse.read("inputs.rated_cvs").select(pl.col("cv_id").alias("item_id"), "is_ml_expert")
+    long, wide = _matrix(
+        _imported_for(warehouse, items["item_id"]),
+        warehouse.read("annotation.rated_cv_filter_labels"),
+        warehouse.read("annotation.rated_cv_llm_labels"),
+    )
+    wide = items.join(wide, on="item_id", how="left")
+    warehouse.write("annotation.rated_cv_matrix_long", long)
+    warehouse.write("annotation.rated_cv_matrix", wide)
+    cov = matrix_core.coverage(long)
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(wide, "annotation.rated_cv_matrix"),
+            "annotators": dg.MetadataValue.json(sorted(long["annotator"].unique().to_list())),
+            "coverage": dg.MetadataValue.md(_md(cov)),
+        }
+    )
+
+
+@dg.asset(
+    key_prefix="annotation", group_name=GROUP, partitions_def=COMPANY_BATCHES,
+    deps=[employee_profiles, imported_annotations, filter_labels, llm_labels], pool=DUCKDB_POOL, kinds={"duckdb"},
+)
+def annotation_matrix(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Profiles × annotators of one batch (wide, null = missing), with company and batch; long form beside it."""
+    batch = context.partition_key
+    items = _profile_items(warehouse, batch).select("item_id", "company_id", "batch")
+    long, wide = _matrix(
+        _imported_for(warehouse, items["item_id"]),
+        warehouse.read("annotation.filter_labels", "batch = ?", [batch]),
+        warehouse.read("annotation.llm_labels", "batch = ?", [batch]),
+    )
+    long = long.join(items, on="item_id", how="inner")
+    wide = items.join(wide, on="item_id", how="left")
+    warehouse.write("annotation.annotation_matrix_long", long, "batch", batch)
+    warehouse.write("annotation.annotation_matrix", wide, "batch", batch)
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(wide, "annotation.annotation_matrix"),
+            "annotators": dg.MetadataValue.json(sorted(long["annotator"].unique().to_list())),
+            "coverage": dg.MetadataValue.md(_md(matrix_core.coverage(long))),
+        }
+    )

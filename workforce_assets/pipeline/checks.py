@@ -1,0 +1,98 @@
+"""Asset checks: the invariants a reader of the warehouse relies on."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from workforce_assets.pipeline import headcount_assets as hc
+from workforce_assets.pipeline import ingestion_assets as ing
+from workforce_assets.pipeline import labor_assets as lab
+from workforce_assets.pipeline.resources import WarehouseResource
+
+
+def _count(warehouse: WarehouseResource, sql: str) -> int:
+    return int(warehouse.query(sql).item())
+
+
+def _unique_check(asset, table: str, column: str, name: str):
+    @dg.asset_check(asset=asset, name=name, description=f"{column} is unique in {table}", blocking=True)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        dupes = _count(warehouse, f"select count(*) from (select {column} from {table} group by {column} having count(*) > 1)")
+        nulls = _count(warehouse, f"select count(*) from {table} where {column} is null")
+        return dg.AssetCheckResult(passed=dupes == 0 and nulls == 0, metadata={"duplicated_ids": dupes, "null_ids": nulls})
+
+    return _check
+
+
+rated_cv_ids_unique = _unique_check(ing.rated_cvs, "inputs.rated_cvs", "cv_id", "cv_id_unique")
+company_ids_unique = _unique_check(ing.companies, "inputs.companies", "company_id", "company_id_unique")
+profile_ids_unique = _unique_check(ing.employee_profiles, "inputs.employee_profiles", "profile_id", "profile_id_unique")
+
+
+@dg.asset_check(asset=ing.companies, description="every headcount is an integer >= 1")
+def headcount_positive(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    bad = _count(warehouse, "select count(*) from inputs.companies where headcount is null or headcount < 1")
+    return dg.AssetCheckResult(passed=bad == 0, metadata={"bad_rows": bad})
+
+
+@dg.asset_check(asset=hc.annotator_parameters, description="sensitivity, specificity and their bounds are probabilities, lower <= estimate <= upper")
+def annotator_parameters_are_probabilities(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    bad = _count(
+        warehouse,
+        """select count(*) from headcount.annotator_parameters where not (
+             sensitivity between 0 and 1 and specificity between 0 and 1
+             and sensitivity_lower <= sensitivity and sensitivity <= sensitivity_upper
+             and specificity_lower <= specificity and specificity <= specificity_upper
+             and sensitivity_lower >= 0 and sensitivity_upper <= 1 and specificity_lower >= 0 and specificity_upper <= 1)""",
+    )
+    return dg.AssetCheckResult(passed=bad == 0, metadata={"bad_rows": bad})
+
+
+@dg.asset_check(asset=hc.company_posteriors, description="q05 <= q10 <= q50 <= q90 <= q95, 0 <= count <= headcount, probabilities in [0,1]")
+def posteriors_are_coherent(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    bad_order = _count(warehouse, "select count(*) from headcount.company_posteriors where not (q05 <= q10 and q10 <= q50 and q50 <= q90 and q90 <= q95)")
+    bad_range = _count(warehouse, "select count(*) from headcount.company_posteriors where not (q05 >= 0 and q95 <= headcount and mean >= 0 and mean <= headcount)")
+    bad_prob = _count(warehouse, "select count(*) from headcount.company_posteriors where not (p_at_least_one between 0 and 1 and ml_share between 0 and 1)")
+    return dg.AssetCheckResult(
+        passed=bad_order + bad_range + bad_prob == 0,
+        metadata={"bad_quantile_order": bad_order, "bad_count_range": bad_range, "bad_probabilities": bad_prob},
+    )
+
+
+@dg.asset_check(asset=hc.company_posteriors, description="annotators used for profiles are, by name, a subset of those with parameters")
+def profile_annotators_have_parameters(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    profile = set(hc.annotator_columns(warehouse.query("select * from annotation.annotation_matrix limit 0")))
+    with_params = set(warehouse.query("select annotator from headcount.annotator_parameters where n_pos > 0 and n_neg > 0")["annotator"].to_list())
+    missing = sorted(profile - with_params)
+    return dg.AssetCheckResult(
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"profile_annotators": sorted(profile), "without_parameters": missing},
+    )
+
+
+@dg.asset_check(asset=hc.log_debias, description="lower80 <= estimate <= upper80 and all positive")
+def log_debias_interval_ordered(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    bad = _count(warehouse, "select count(*) from headcount.log_debias where estimate is not null and not (lower80 <= estimate and estimate <= upper80 and lower80 > 0)")
+    return dg.AssetCheckResult(passed=bad == 0, metadata={"bad_rows": bad})
+
+
+def _eval_check(spec_key, table: str, name: str):
+    @dg.asset_check(asset=spec_key, name=name, description=f"{table} is long (method, metric, value) with finite values")
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        n = _count(warehouse, f"select count(*) from {table}")
+        bad = _count(warehouse, f"select count(*) from {table} where value is null or isnan(value) or isinf(value)")
+        return dg.AssetCheckResult(passed=n > 0 and bad == 0, metadata={"rows": n, "non_finite": bad})
+
+    return _check
+
+
+archetype_eval_finite = _eval_check(lab.archetype_eval, "labor.archetype_eval", "archetype_eval_finite")
+salary_eval_finite = _eval_check(dg.AssetKey(["labor", "salary_eval"]), "labor.salary_eval", "salary_eval_finite")
+headcount_eval_finite = _eval_check(dg.AssetKey(["labor", "headcount_eval"]), "labor.headcount_eval", "headcount_eval_finite")
+
+ALL_CHECKS = [
+    rated_cv_ids_unique, company_ids_unique, profile_ids_unique, headcount_positive,
+    annotator_parameters_are_probabilities, posteriors_are_coherent, profile_annotators_have_parameters,
+    log_debias_interval_ordered, archetype_eval_finite, salary_eval_finite, headcount_eval_finite,
+]

@@ -1,0 +1,115 @@
+"""Assets of the `inputs` group: load and validate the input contract into DuckDB.
+
+Each loader writes its loaded rows to ``inputs.<name>`` and its rejected rows to ``inputs.rejects_<name>``;
+``inputs/quarantine`` is the union of every loader's rejects, so no row is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from workforce_assets.ingestion import inputs as input_files
+from workforce_assets.ingestion import jobs as job_files
+from workforce_assets.ingestion.result import QUARANTINE_SCHEMA, LoadResult
+from workforce_assets.pipeline.metadata import stats_metadata, table_metadata
+from workforce_assets.pipeline.partitions import COMPANY_BATCHES, DUCKDB_POOL
+from workforce_assets.pipeline.resources import InputDirResource, WarehouseResource
+
+GROUP = "inputs"
+REJECT_TABLES = {
+    "rated_cvs": "inputs.rejects_rated_cvs",
+    "companies": "inputs.rejects_companies",
+    "employee_profiles": "inputs.rejects_employee_profiles",
+    "imported_annotations": "inputs.rejects_imported_annotations",
+    "job_records": "inputs.rejects_job_records",
+}
+
+
+def _store(
+    warehouse: WarehouseResource, name: str, result: LoadResult, partition: str | None = None
+) -> dg.MaterializeResult:
+    """Write loaded rows and rejects; metadata carries the loaded / quarantined counts."""
+    table = f"inputs.{name}"
+    rejects = result.quarantine
+    if partition is None:
+        warehouse.write(table, result.rows)
+        warehouse.write(REJECT_TABLES[name], rejects)
+    else:
+        warehouse.write(table, result.rows, "batch", partition)
+        warehouse.write(REJECT_TABLES[name], rejects.with_columns(batch=pl.lit(partition)), "batch", partition)
+    return dg.MaterializeResult(
+        metadata={**table_metadata(result.rows, table), **stats_metadata(result.stats)},
+    )
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def rated_cvs(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """CVs rated by humans (is_ml_expert): ground truth for annotator accuracy."""
+    return _store(warehouse, "rated_cvs", input_files.load_rated_cvs(inputs.require("rated_cvs.csv")))
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def companies(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Companies and their total headcount: the populations the employee samples come from."""
+    return _store(warehouse, "companies", input_files.load_companies(inputs.require("companies.csv")))
+
+
+@dg.asset(
+    key_prefix="inputs",
+    group_name=GROUP,
+    partitions_def=COMPANY_BATCHES,
+    deps=[companies],
+    pool=DUCKDB_POOL,
+    kinds={"duckdb", "polars"},
+)
+def employee_profiles(context: dg.AssetExecutionContext, inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Sampled employees of one company batch (one file in profiles/); unknown companies are quarantined."""
+    batch = context.partition_key
+    batches = input_files.discover_batches(inputs.require("profiles"))
+    if batch not in batches:
+        raise FileNotFoundError(f"no profiles file for batch {batch!r} in {inputs.root / 'profiles'}")
+    known = set(warehouse.read("inputs.companies")["company_id"].to_list())
+    result = input_files.load_profiles(batches[batch], batch, known_company_ids=known)
+    return _store(warehouse, "employee_profiles", result, partition=batch)
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def imported_annotations(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Precomputed labels (e.g. batch LLM jobs) from annotations/, long form; they are never recomputed."""
+    return _store(warehouse, "imported_annotations", input_files.load_annotations(inputs.root / "annotations"))
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """US DOL disclosure records from jobs/, normalised (USPS states, annual wages, employer keys)."""
+    paths = job_files.find_job_files(inputs.root / "jobs")
+    return _store(warehouse, "job_records", job_files.load_job_records(paths))
+
+
+@dg.asset(
+    key_prefix="inputs",
+    group_name=GROUP,
+    deps=[rated_cvs, companies, employee_profiles, imported_annotations, job_records],
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+)
+def quarantine(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every rejected input row with its source, row number, reason and raw content (a view over all loaders)."""
+    columns = ", ".join(QUARANTINE_SCHEMA)
+    parts = []
+    for asset_name, table in REJECT_TABLES.items():
+        if not warehouse.exists(table):
+            warehouse.write(table, pl.DataFrame(schema={**QUARANTINE_SCHEMA, **({"batch": pl.Utf8} if asset_name == "employee_profiles" else {})}))
+        parts.append(f"select '{asset_name}' as asset, {columns} from {table}")
+    warehouse.execute("create or replace view inputs.quarantine as " + " union all ".join(parts))
+    counts = warehouse.query("select asset, count(*) as n from inputs.quarantine group by asset order by asset")
+    per_asset = {row["asset"]: int(row["n"]) for row in counts.iter_rows(named=True)}
+    reasons = warehouse.query("select reason, count(*) as n from inputs.quarantine group by reason order by n desc limit 20")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(sum(per_asset.values())),
+            "quarantined_by_asset": dg.MetadataValue.json(per_asset),
+            "top_reasons": dg.MetadataValue.json({r["reason"]: int(r["n"]) for r in reasons.iter_rows(named=True)}),
+        }
+    )

@@ -1,0 +1,144 @@
+"""Assets of the `labor` group: archetype matrix, existence / salary / headcount models, full-matrix scores.
+
+Every model is evaluated on held-out rows (masked archetypes, held-out employers or companies) and the
+evaluation tables are long (method, metric, value) so reports and external checks can read them.
+"""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from workforce_assets.labor import existence, headcount_model as headcount_core, matrix as matrix_core, roles, salary
+from workforce_assets.pipeline.ingestion_assets import job_records
+from workforce_assets.pipeline.metadata import table_metadata
+from workforce_assets.pipeline.partitions import DUCKDB_POOL
+from workforce_assets.pipeline.resources import WarehouseResource
+
+GROUP = "labor"
+
+
+class LaborConfig(dg.Config):
+    """Which records feed the models, and the seed of every split."""
+
+    certified_only: bool = True
+    seed: int = 0
+
+
+class ScoringConfig(dg.Config):
+    top_k: int = 20
+    threshold: float = 0.5
+
+
+def _jobs(warehouse: WarehouseResource) -> pl.DataFrame:
+    return roles.add_role_and_seniority(warehouse.read("inputs.job_records"))
+
+
+def _model_dir(warehouse: WarehouseResource) -> Path:
+    path = warehouse.path.parent / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save_model(warehouse: WarehouseResource, name: str, model, table: str, extra: dict) -> dg.MaterializeResult:
+    path = _model_dir(warehouse) / f"{name}.pkl"
+    with path.open("wb") as fh:
+        pickle.dump(model, fh)
+    row = pl.DataFrame([{"model": name, "path": str(path), "trained_at": datetime.now(timezone.utc).isoformat(), **{k: str(v) for k, v in extra.items()}}])
+    warehouse.write(table, row)
+    return dg.MaterializeResult(metadata={**table_metadata(row, table), "model_path": dg.MetadataValue.path(str(path))})
+
+
+def _load_model(warehouse: WarehouseResource, name: str):
+    with (_model_dir(warehouse) / f"{name}.pkl").open("rb") as fh:
+        return pickle.load(fh)
+
+
+def _eval_result(warehouse: WarehouseResource, table: str, frame: pl.DataFrame) -> dg.MaterializeResult:
+    warehouse.write(table, frame)
+    scalars = {
+        f"{r['method']}/{r['metric']}": dg.MetadataValue.float(float(r["value"]))
+        for r in frame.iter_rows(named=True)
+        if r["value"] is not None
+    }
+    return dg.MaterializeResult(metadata={**table_metadata(frame, table, preview_rows=40), **scalars})
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[job_records], pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def archetype_matrix(warehouse: WarehouseResource, config: LaborConfig) -> dg.MaterializeResult:
+    """Company × archetype (canonical role | seniority | state) cells with record and worker counts, median wage."""
+    matrix = matrix_core.build_archetype_matrix(_jobs(warehouse), certified_only=config.certified_only)
+    warehouse.write("labor.archetype_matrix", matrix)
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(matrix, "labor.archetype_matrix"),
+            "n_companies": dg.MetadataValue.int(matrix["company_id"].n_unique()),
+            "n_archetypes": dg.MetadataValue.int(matrix["archetype"].n_unique()),
+        }
+    )
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
+def archetype_eval(warehouse: WarehouseResource, config: LaborConfig) -> dg.MaterializeResult:
+    """Held-out ranking of masked archetypes: recall@10, NDCG@10, AUC for every baseline and LightGBM."""
+    frame = existence.evaluate_existence(warehouse.read("labor.archetype_matrix"), seed=config.seed)
+    return _eval_result(warehouse, "labor.archetype_eval", frame)
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_matrix], pool=DUCKDB_POOL, kinds={"lightgbm"})
+def archetype_model(warehouse: WarehouseResource, config: LaborConfig) -> dg.MaterializeResult:
+    """The archetype-existence ranker fitted on the whole matrix (for full-matrix scoring)."""
+    model = existence.fit_existence_model(warehouse.read("labor.archetype_matrix"), seed=config.seed)
+    return _save_model(warehouse, "archetype_model", model, "labor.archetype_model", {"seed": config.seed})
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
+def archetype_scores(warehouse: WarehouseResource, config: ScoringConfig) -> dg.MaterializeResult:
+    """Every company × archetype cell scored in chunks: each company's top-K and every cell above the threshold."""
+    model = _load_model(warehouse, "archetype_model")
+    top_k, above = existence.score_full_matrix(
+        model, warehouse.read("labor.archetype_matrix"), top_k=config.top_k, threshold=config.threshold
+    )
+    warehouse.write("labor.archetype_scores", top_k)
+    warehouse.write("labor.archetype_scores_above_threshold", above)
+    return dg.MaterializeResult(
+        metadata={**table_metadata(top_k, "labor.archetype_scores"), "n_above_threshold": dg.MetadataValue.int(above.height)}
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["labor", "salary_eval"], group_name=GROUP, deps=[job_records], kinds={"duckdb", "lightgbm"},
+                     description="Salary model on held-out employers: MAE, R², 80% interval coverage vs a role × state median."),
+        dg.AssetSpec(["labor", "salary_model"], group_name=GROUP, deps=[job_records], kinds={"lightgbm"},
+                     description="LightGBM quantile models (q10/q50/q90) of annual wage."),
+    ],
+    pool=DUCKDB_POOL,
+)
+def salary_models(warehouse: WarehouseResource, config: LaborConfig):
+    frame, model = salary.evaluate_salary(_jobs(warehouse), seed=config.seed)
+    result = _eval_result(warehouse, "labor.salary_eval", frame)
+    yield dg.MaterializeResult(asset_key=["labor", "salary_eval"], metadata=result.metadata)
+    saved = _save_model(warehouse, "salary_model", model, "labor.salary_model", {"seed": config.seed})
+    yield dg.MaterializeResult(asset_key=["labor", "salary_model"], metadata=saved.metadata)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["labor", "headcount_eval"], group_name=GROUP, deps=[job_records], kinds={"duckdb", "lightgbm"},
+                     description="Workers per (company, role, state) on held-out companies vs the template heuristic."),
+        dg.AssetSpec(["labor", "headcount_model"], group_name=GROUP, deps=[job_records], kinds={"lightgbm"},
+                     description="LightGBM model of certified workers per (company, role, state)."),
+    ],
+    pool=DUCKDB_POOL,
+)
+def headcount_models(warehouse: WarehouseResource, config: LaborConfig):
+    frame, model = headcount_core.evaluate_headcount(_jobs(warehouse), seed=config.seed)
+    result = _eval_result(warehouse, "labor.headcount_eval", frame)
+    yield dg.MaterializeResult(asset_key=["labor", "headcount_eval"], metadata=result.metadata)
+    saved = _save_model(warehouse, "headcount_model", model, "labor.headcount_model", {"seed": config.seed})
+    yield dg.MaterializeResult(asset_key=["labor", "headcount_model"], metadata=saved.metadata)

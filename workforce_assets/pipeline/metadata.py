@@ -1,0 +1,67 @@
+"""Turning core results into Dagster metadata (counts, previews, links)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+
+def stats_metadata(stats: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Scalars stay typed (so the UI plots them over time); lists and dicts become JSON."""
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, bool):
+            out[name] = dg.MetadataValue.bool(value)
+        elif isinstance(value, int):
+            out[name] = dg.MetadataValue.int(value)
+        elif isinstance(value, float):
+            out[name] = dg.MetadataValue.float(value)
+        elif isinstance(value, str):
+            out[name] = dg.MetadataValue.text(value)
+        elif value is None:
+            out[name] = dg.MetadataValue.text("")
+        else:
+            out[name] = dg.MetadataValue.json(_jsonable(value))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def table_metadata(df: pl.DataFrame, table: str, preview_rows: int = 10) -> dict[str, Any]:
+    """Row count, the warehouse table name and a markdown preview."""
+    meta: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(df.height),
+        "table": dg.MetadataValue.text(table),
+    }
+    if df.height:
+        preview = df.head(preview_rows)
+        for col, dtype in preview.schema.items():
+            if dtype == pl.Utf8:
+                preview = preview.with_columns(pl.col(col).str.slice(0, 60))
+        meta["preview"] = dg.MetadataValue.md(_markdown(preview))
+    return meta
+
+
+def _markdown(df: pl.DataFrame) -> str:
+    header = "| " + " | ".join(df.columns) + " |"
+    sep = "| " + " | ".join("---" for _ in df.columns) + " |"
+    rows = ["| " + " | ".join("" if v is None else str(v).replace("|", "/").replace("\n", " ") for v in row) + " |" for row in df.iter_rows()]
+    return "\n".join([header, sep, *rows])
+
+
+def file_links(paths: dict[str, Path]) -> dict[str, Any]:
+    return {name: dg.MetadataValue.path(str(path)) for name, path in paths.items()}

@@ -1,0 +1,105 @@
+"""Dagster resources: the DuckDB warehouse, the input directory, LLM and embedding settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from workforce_assets import settings, warehouse
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """One DuckDB file; every call opens a short connection (DuckDB allows one writer process)."""
+
+    duckdb_path: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.duckdb_path)
+
+    def write(self, table: str, df: pl.DataFrame, partition_column: str | None = None, partition_value: str | None = None) -> int:
+        return warehouse.write_table(self.path, table, df, partition_column, partition_value)
+
+    def read(self, table: str, where: str | None = None, params: list | None = None) -> pl.DataFrame:
+        return warehouse.read_table(self.path, table, where, params)
+
+    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
+        return warehouse.query(self.path, sql, params)
+
+    def execute(self, sql: str, params: list | None = None) -> None:
+        warehouse.execute(self.path, sql, params)
+
+    def exists(self, table: str) -> bool:
+        if not self.path.exists():
+            return False
+        with warehouse.connect(self.path) as conn:
+            return warehouse.table_exists(conn, table)
+
+
+class InputDirResource(dg.ConfigurableResource):
+    """The input directory of the contract (docs/data_formats.md)."""
+
+    input_dir: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.input_dir)
+
+    def require(self, relative: str) -> Path:
+        path = self.root / relative
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} not found: the input directory {self.root} must hold {relative} (see docs/data_formats.md)"
+            )
+        return path
+
+
+class LLMResource(dg.ConfigurableResource):
+    """Which LLM annotators run, their budget and concurrency. Keys come from the environment only."""
+
+    budget_usd: float = 5.0
+    concurrency: int = 8
+    timeout_s: float = 60.0
+    api_base: str | None = None
+    cache_path: str
+
+    def annotators(self):
+        from workforce_assets.annotation.llm import DEFAULT_LLM_ANNOTATORS
+
+        if not self.api_base:
+            return list(DEFAULT_LLM_ANNOTATORS)
+        from dataclasses import replace
+
+        return [replace(a, api_base=self.api_base) for a in DEFAULT_LLM_ANNOTATORS]
+
+
+class EmbeddingsResource(dg.ConfigurableResource):
+    """Sentence embeddings for keyword learning: Modal GPUs when configured, the packaged local model otherwise."""
+
+    backend: str = "auto"  # auto | local | modal
+    modal_app: str = "workforce-assets-embeddings"
+    model_name: str = "all-MiniLM-L6-v2"
+
+    def get_backend(self, log=None):
+        from workforce_assets.annotation import embeddings
+
+        return embeddings.choose_backend(preference=self.backend, modal_app=self.modal_app, model_name=self.model_name, log=log)
+
+
+def default_resources(input_dir: str | Path | None = None, duckdb_path: str | Path | None = None) -> dict:
+    """Resources from the environment (WORKFORCE_INPUT_DIR, WORKFORCE_DUCKDB_PATH, WORKFORCE_LLM_*)."""
+    db = Path(duckdb_path) if duckdb_path else settings.duckdb_path()
+    return {
+        "warehouse": WarehouseResource(duckdb_path=str(db)),
+        "inputs": InputDirResource(input_dir=str(Path(input_dir) if input_dir else settings.input_dir())),
+        "llm": LLMResource(
+            budget_usd=float(os.environ.get("WORKFORCE_LLM_BUDGET_USD", "5.0")),
+            concurrency=int(os.environ.get("WORKFORCE_LLM_CONCURRENCY", "8")),
+            api_base=os.environ.get("WORKFORCE_LLM_API_BASE") or None,
+            cache_path=str(db.parent / "llm_cache.duckdb"),
+        ),
+        "embeddings": EmbeddingsResource(backend=os.environ.get("WORKFORCE_EMBEDDINGS_BACKEND", "auto")),
+    }

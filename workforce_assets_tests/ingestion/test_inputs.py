@@ -1,0 +1,209 @@
+"""Rated CVs, companies and profile batches: one malformed case each -> clear error or quarantine row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workforce_assets.ingestion.inputs import discover_batches, load_companies, load_profiles, load_rated_cvs
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def assert_accounted(result) -> None:
+    stats = result.stats
+    assert stats["n_read"] == stats["n_loaded"] + stats["n_quarantined"]
+    assert stats["n_loaded"] == result.rows.height and stats["n_quarantined"] == result.quarantine.height
+
+
+def reasons(result) -> dict[int, str]:
+    return dict(zip(result.quarantine["row_number"].to_list(), result.quarantine["reason"].to_list()))
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def test_ids_stay_text_and_bom_and_header_whitespace_are_handled(tmp_path):
+    path = write(tmp_path / "rated_cvs.csv", "\ufeff cv_id , cv_text ,is_ml_expert ,notes\n007,hello,1,x\n010,,0,\n",
+                 encoding="utf-8")
+    result = load_rated_cvs(path)
+    assert result.rows["cv_id"].to_list() == ["007", "010"]
+    assert result.rows["cv_text"].to_list() == ["hello", ""]
+    assert result.rows["is_ml_expert"].to_list() == [1, 0]
+    assert result.stats["ignored_columns"] == ["notes"]
+    assert_accounted(result)
+
+
+def test_missing_required_column_names_file_and_column(tmp_path):
+    path = write(tmp_path / "rated_cvs.csv", "cv_id,text,label\na,b,1\n")
+    with pytest.raises(ValueError, match=r"rated_cvs\.csv.*\['cv_text', 'is_ml_expert'\]"):
+        load_rated_cvs(path)
+
+
+def test_empty_file_is_a_missing_column_error(tmp_path):
+    with pytest.raises(ValueError, match="companies.csv: missing required column"):
+        load_companies(write(tmp_path / "companies.csv", ""))
+
+
+def test_repeated_header_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="more than once"):
+        load_rated_cvs(write(tmp_path / "rated_cvs.csv", "cv_id,cv_text,cv_id ,is_ml_expert\na,b,c,1\n"))
+
+
+# --- rated CVs -------------------------------------------------------------------------------------------
+
+
+def test_rated_cvs_quarantine_reasons(tmp_path):
+    text = (
+        "cv_id,cv_text,is_ml_expert\n"
+        "a,one,1\n"        # 1 loaded
+        ",two,0\n"         # 2 missing id
+        "b,three,maybe\n"  # 3 unknown label
+        "c,four,\n"        # 4 missing label
+        "a,one,1\n"        # 5 exact duplicate of row 1
+        "a,other,0\n"      # 6 conflicting duplicate
+        "d,five,TRUE\n"    # 7 loaded (true -> 1)
+    )
+    result = load_rated_cvs(write(tmp_path / "rated_cvs.csv", text))
+    assert result.rows["cv_id"].to_list() == ["a", "d"]
+    assert result.rows["is_ml_expert"].to_list() == [1, 1]
+    got = reasons(result)
+    assert got[2] == "missing cv_id"
+    assert got[3].startswith("unknown is_ml_expert value")
+    assert got[4] == "missing is_ml_expert"
+    assert got[5] == "exact duplicate of row 1"
+    assert got[6] == "duplicate cv_id with conflicting values (row 1 kept)"
+    assert set(result.quarantine["source"]) == {"rated_cvs.csv"}
+    assert json.loads(result.quarantine.filter(result.quarantine["row_number"] == 3)["raw"][0])["is_ml_expert"] == "maybe"
+    assert result.stats["n_experts"] == 2
+    assert_accounted(result)
+
+
+def test_rated_cvs_duplicate_of_an_invalid_row_is_not_a_duplicate(tmp_path):
+    text = "cv_id,cv_text,is_ml_expert\na,x,oops\na,x,1\n"
+    result = load_rated_cvs(write(tmp_path / "rated_cvs.csv", text))
+    assert result.rows["cv_id"].to_list() == ["a"]
+    assert list(reasons(result)) == [1]
+
+
+# --- companies -------------------------------------------------------------------------------------------
+
+
+def test_companies_headcount_rules_and_headquarters_as_country(tmp_path):
+    text = (
+        "company_id,company_name,headcount,headquarters,extra\n"
+        "a,Alpha,1000,France,x\n"
+        "b,Beta,0,US,\n"
+        "c,Gamma,12.5,US,\n"
+        "d,Delta,lots,US,\n"
+        "e,,10,US,\n"
+        "f,Phi,\"1,200\",US,\n"
+        "a,Alpha,1000,France,y\n"
+        "g,Gee,-3,US,\n"
+    )
+    result = load_companies(write(tmp_path / "companies.csv", text))
+    assert result.rows["company_id"].to_list() == ["a", "f"]
+    assert result.rows["headcount"].to_list() == [1000, 1200]
+    assert result.rows["country"].to_list() == ["France", "US"]
+    assert result.rows["industry"].to_list() == [None, None]
+    assert result.stats["country_column"] == "headquarters"
+    assert result.stats["ignored_columns"] == ["extra"]
+    got = reasons(result)
+    assert got[2] == "headcount < 1"
+    assert got[3] == got[4] == got[8] == "headcount is not a whole number"
+    assert got[5] == "missing company_name"
+    assert got[7] == "exact duplicate of row 1"  # extra column differs, contract columns are identical
+    assert_accounted(result)
+
+
+def test_companies_country_column_wins_over_headquarters(tmp_path):
+    text = "company_id,company_name,headcount,country,headquarters,industry\na,A,5,DE,Berlin,software\n"
+    result = load_companies(write(tmp_path / "companies.csv", text))
+    assert result.rows.row(0) == ("a", "A", 5, "DE", "software")
+    assert result.stats["country_column"] == "country"
+
+
+# --- profiles --------------------------------------------------------------------------------------------
+
+
+def test_discover_batches_sorted_and_keyed_by_stem(tmp_path):
+    write(tmp_path / "profiles" / "b_2.jsonl", "")
+    write(tmp_path / "profiles" / "a-1.csv", "")
+    write(tmp_path / "profiles" / ".DS_Store", "")
+    batches = discover_batches(tmp_path / "profiles")
+    assert list(batches) == ["a-1", "b_2"]
+    assert batches["b_2"].name == "b_2.jsonl"
+    assert discover_batches(tmp_path / "absent") == {}
+
+
+def test_discover_batches_same_stem_twice_is_an_error(tmp_path):
+    write(tmp_path / "profiles" / "acme.csv", "")
+    write(tmp_path / "profiles" / "acme.jsonl", "")
+    with pytest.raises(ValueError, match="batch 'acme' is given twice"):
+        discover_batches(tmp_path / "profiles")
+
+
+def test_discover_batches_unsafe_stem_is_an_error(tmp_path):
+    write(tmp_path / "profiles" / "acme corp.csv", "")
+    with pytest.raises(ValueError, match="not a safe partition key"):
+        discover_batches(tmp_path / "profiles")
+
+
+def test_discover_batches_other_file_type_is_an_error(tmp_path):
+    write(tmp_path / "profiles" / "acme.xlsx", "")
+    with pytest.raises(ValueError, match="unsupported file type"):
+        discover_batches(tmp_path / "profiles")
+
+
+def test_load_profiles_csv_quarantines_and_keeps_empty_text(tmp_path):
+    text = (
+        "profile_id,company_id,profile_text\n"
+        "p1,acme,ML engineer\n"
+        "p2,acme,\n"           # empty text is kept
+        ",acme,no id\n"
+        "p3,,no company\n"
+        "p4,ghost,unknown company\n"
+        "p1,acme,ML engineer\n"
+        "p1,acme,different\n"
+    )
+    result = load_profiles(write(tmp_path / "acme.csv", text), "acme", known_company_ids={"acme"})
+    assert result.rows.columns == ["profile_id", "company_id", "batch", "profile_text"]
+    assert result.rows.rows() == [("p1", "acme", "acme", "ML engineer"), ("p2", "acme", "acme", "")]
+    got = reasons(result)
+    assert got == {
+        3: "missing profile_id",
+        4: "missing company_id",
+        5: "unknown company_id (not in companies)",
+        6: "exact duplicate of row 1",
+        7: "duplicate profile_id with conflicting values (row 1 kept)",
+    }
+    assert set(result.quarantine["source"]) == {"profiles/acme.csv"}
+    assert result.stats["n_empty_text"] == 1
+    assert_accounted(result)
+
+
+def test_load_profiles_jsonl_reads_strings_and_unknown_companies_pass_without_known_ids(tmp_path):
+    lines = [
+        {"profile_id": 7, "company_id": "ghost", "profile_text": "a"},
+        {"profile_id": "8", "company_id": "ghost", "profile_text": None},
+    ]
+    path = write(tmp_path / "batch.1.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n")
+    result = load_profiles(path, "batch.1")
+    assert result.rows["profile_id"].to_list() == ["7", "8"]
+    assert result.rows["profile_text"].to_list() == ["a", ""]
+    assert_accounted(result)
+
+
+def test_load_profiles_missing_column_and_bad_json_and_unsafe_batch(tmp_path):
+    with pytest.raises(ValueError, match=r"profiles/x\.csv: missing required column\(s\) \['profile_text'\]"):
+        load_profiles(write(tmp_path / "x.csv", "profile_id,company_id\n1,a\n"), "x")
+    with pytest.raises(ValueError, match=r"y\.jsonl: cannot be read"):
+        load_profiles(write(tmp_path / "y.jsonl", '{"profile_id": 1,\n'), "y")
+    with pytest.raises(ValueError, match="not a safe partition key"):
+        load_profiles(write(tmp_path / "z.csv", "profile_id,company_id,profile_text\n"), "../z")

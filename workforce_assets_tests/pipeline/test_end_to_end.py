@@ -1,0 +1,106 @@
+"""The whole graph on a small simulated demo world: tables, contract columns, checks, idempotent partitions."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from workforce_assets import warehouse
+
+pytestmark = pytest.mark.slow
+
+CONTRACT = {
+    "inputs.rated_cvs": {"cv_id", "cv_text", "is_ml_expert"},
+    "inputs.companies": {"company_id", "company_name", "headcount"},
+    "inputs.employee_profiles": {"profile_id", "company_id", "batch", "profile_text"},
+    "inputs.job_records": {"employer_name", "job_title", "worksite_state", "annual_wage", "source_file", "row_number"},
+    "inputs.quarantine": {"source", "row_number", "reason", "raw"},
+    "headcount.annotator_parameters": {"annotator", "sensitivity", "specificity", "n_pos", "n_neg"},
+    "headcount.company_posteriors": {"company_id", "n_sampled", "headcount", "mean", "q10", "q50", "q90"},
+    "headcount.log_debias": {"company_id", "estimate", "lower80", "upper80"},
+    "labor.archetype_matrix": {"company_id", "role", "seniority", "state", "n_records"},
+    "labor.archetype_eval": {"method", "metric", "value"},
+    "labor.salary_eval": {"method", "metric", "value"},
+    "labor.headcount_eval": {"method", "metric", "value"},
+}
+
+
+def _table(db, name: str) -> pl.DataFrame:
+    return warehouse.read_table(db, name)
+
+
+def test_every_run_succeeds(materialized_demo):
+    report = materialized_demo.report
+    assert report.runs, "nothing ran"
+    assert report.failed == [], report.failed
+
+
+@pytest.mark.parametrize("table,columns", sorted(CONTRACT.items()))
+def test_contract_tables_have_their_columns(materialized_demo, table, columns):
+    frame = _table(materialized_demo.duckdb_path, table)
+    assert columns <= set(frame.columns), f"{table} lacks {columns - set(frame.columns)}"
+    assert frame.height > 0
+
+
+def test_every_input_row_is_loaded_or_quarantined(materialized_demo):
+    db = materialized_demo.duckdb_path
+    raw_jobs = sum(
+        pl.read_csv(p, infer_schema=False).height for p in (materialized_demo.input_dir / "jobs").glob("*.csv")
+    )
+    loaded = _table(db, "inputs.job_records").height
+    quarantined = _table(db, "inputs.quarantine").filter(pl.col("asset") == "job_records").height
+    assert loaded + quarantined == raw_jobs
+    assert quarantined > 0, "the demo world has broken job rows; they must appear in the quarantine"
+    assert set(_table(db, "inputs.job_records")["worksite_state"].unique()) <= _usps_codes() | {"UNK"}
+
+
+def _usps_codes() -> set[str]:
+    from workforce_assets.ingestion import normalize
+
+    return set(normalize.USPS_CODES) if hasattr(normalize, "USPS_CODES") else set(normalize.STATE_CODES)
+
+
+def test_posteriors_cover_every_sampled_company_and_are_coherent(materialized_demo):
+    db = materialized_demo.duckdb_path
+    posteriors = _table(db, "headcount.company_posteriors")
+    profiles = _table(db, "inputs.employee_profiles")
+    assert set(posteriors["company_id"]) == set(profiles["company_id"])
+    assert (posteriors["q05"] <= posteriors["q50"]).all() and (posteriors["q50"] <= posteriors["q95"]).all()
+    assert (posteriors["q95"] <= posteriors["headcount"]).all()
+
+
+def test_posterior_intervals_mostly_contain_the_simulated_truth(materialized_demo):
+    db = materialized_demo.duckdb_path
+    truth = pl.read_csv(materialized_demo.input_dir / "truth" / "company_truth.csv", infer_schema=False).select(
+        "company_id", pl.col("true_ml_experts").cast(pl.Int64)
+    )
+    joined = _table(db, "headcount.company_posteriors").join(truth, on="company_id")
+    inside = ((joined["q05"] <= joined["true_ml_experts"]) & (joined["true_ml_experts"] <= joined["q95"])).mean()
+    assert joined.height >= 8
+    assert inside >= 0.6, f"only {inside:.0%} of 90% intervals contain the truth"
+
+
+def test_rematerializing_a_partition_replaces_its_rows(materialized_demo):
+    from workforce_assets.pipeline.runner import materialize
+
+    db = materialized_demo.duckdb_path
+    before = {t: _table(db, t).height for t in ("inputs.employee_profiles", "annotation.annotation_matrix", "headcount.company_posteriors")}
+    batch = sorted(_table(db, "inputs.employee_profiles")["batch"].unique())[0]
+    report = materialize(
+        materialized_demo.input_dir, selection="group:inputs or group:annotation or key:headcount/company_posteriors",
+        duckdb_path=db, instance=materialized_demo.instance, batches=[batch],
+    )
+    assert report.success, report.failed
+    after = {t: _table(db, t).height for t in before}
+    assert after == before
+
+
+def test_runs_and_materializations_are_recorded_in_the_instance(materialized_demo):
+    import dagster as dg
+
+    instance = materialized_demo.instance
+    assert len(instance.get_runs()) >= 3
+    event = instance.get_latest_materialization_event(dg.AssetKey(["headcount", "annotator_parameters"]))
+    assert event is not None
+    partitions = instance.get_dynamic_partitions("company_batches")
+    assert partitions and set(partitions) == set(_table(materialized_demo.duckdb_path, "inputs.employee_profiles")["batch"].unique())
