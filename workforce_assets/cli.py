@@ -29,14 +29,20 @@ def _run(input_dir: Path, selection: str | None) -> int:
     return 0 if ok else 1
 
 
+def _demo_config(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from workforce_assets.demo import DemoConfig
+
+    config = DemoConfig.small() if args.small else DemoConfig()
+    return replace(config, seed=args.seed) if args.seed is not None else config
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from workforce_assets.demo import DemoConfig, generate_demo_world
+    from workforce_assets.demo import generate_demo_world
 
     out = Path(args.out) if args.out else settings.default_demo_dir()
-    config = DemoConfig.small() if args.small else DemoConfig()
-    if args.seed is not None:
-        config.seed = args.seed
-    summary = generate_demo_world(out, config)
+    summary = generate_demo_world(out, _demo_config(args))
     print(f"generated SIMULATED demo world in {out}: {summary}")
     _set_paths(args, out)
     return _run(out, args.select)
@@ -52,12 +58,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_generate_demo(args: argparse.Namespace) -> int:
-    from workforce_assets.demo import DemoConfig, generate_demo_world
+    from workforce_assets.demo import generate_demo_world
 
-    config = DemoConfig.small() if args.small else DemoConfig()
-    if args.seed is not None:
-        config.seed = args.seed
-    print(generate_demo_world(Path(args.out), config))
+    print(generate_demo_world(Path(args.out), _demo_config(args)))
     return 0
 
 

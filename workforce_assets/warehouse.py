@@ -65,7 +65,7 @@ def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def _add_missing_columns(conn: duckdb.DuckDBPyConnection, table: str) -> None:
     existing = {r[0] for r in conn.execute(f"describe {table}").fetchall()}
-    for col, dtype in conn.execute("describe _incoming").fetchall():
+    for col, dtype, *_ in conn.execute("describe _incoming").fetchall():
         if col not in existing:
             conn.execute(f'alter table {table} add column "{col}" {dtype}')
 

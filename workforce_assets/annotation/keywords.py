@@ -86,8 +86,8 @@ class KeywordSet:
     def __post_init__(self) -> None:
         for group in ("ml_terms", "broad_yes", "strict_no"):
             terms = tuple(getattr(self, group))
-            if not terms:
-                raise ValueError(f"keyword set {self.name!r}: {group} is empty")
+            if group == "ml_terms" and not terms:
+                raise ValueError(f"keyword set {self.name!r}: ml_terms is empty")
             for term in terms:
                 normalise_term(term)  # raises on a term that cannot be matched as words
             object.__setattr__(self, group, terms)
@@ -141,7 +141,9 @@ def keyword_hits(items: pl.DataFrame, keyword_set: KeywordSet, id_column: str = 
     has_text = text.is_not_null() & (text.str.strip_chars().str.len_chars() > 0)
 
     def hit(terms: tuple[str, ...]) -> pl.Expr:
-        return pl.when(has_text).then(text.str.contains(terms_pattern(terms))).otherwise(None)
+        # an empty group (a learned set may find no strict_no term) never matches
+        found = text.str.contains(terms_pattern(terms)) if terms else pl.lit(False)
+        return pl.when(has_text).then(found).otherwise(None)
 
     return items.select(
         pl.col(id_column).cast(pl.Utf8).alias("item_id"),

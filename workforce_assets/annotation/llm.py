@@ -159,15 +159,27 @@ def read_cache(cache_path: Path, cache_model: str, shas: list[str]) -> dict[str,
     return {sha: (raw, label) for sha, raw, label in rows}
 
 
+_CACHE_COLUMNS = {"model": "VARCHAR", "prompt_version": "VARCHAR", "text_sha256": "VARCHAR",
+                  "raw_response": "VARCHAR", "label": "TINYINT", "prompt_tokens": "BIGINT",
+                  "completion_tokens": "BIGINT", "cost_usd": "DOUBLE", "latency_s": "DOUBLE"}
+
+
 def _write_cache(cache_path: Path, rows: list[tuple]) -> None:
-    """One short connection per flush; never held across an HTTP await."""
+    """One short connection per flush; never held across an HTTP await.
+
+    Rows travel as one JSON parameter: binding Python lists (or executemany) costs ~1 ms a row in DuckDB,
+    the JSON path ~0.05 ms, and no pyarrow is needed.
+    """
     if not rows:
         return
+    payload = json.dumps([dict(zip(_CACHE_COLUMNS, row)) for row in rows])
+    structure = json.dumps([_CACHE_COLUMNS])
+    columns = ", ".join(_CACHE_COLUMNS)
     with connect(cache_path) as conn:
-        conn.executemany(
-            f"insert or replace into {CACHE_TABLE} (model, prompt_version, text_sha256, raw_response, label, "
-            "prompt_tokens, completion_tokens, cost_usd, latency_s) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+        conn.execute(
+            f"insert or replace into {CACHE_TABLE} ({columns}) "
+            f"select unnest(from_json(?::json, '{structure}'), recursive := true)",
+            [payload],
         )
 
 

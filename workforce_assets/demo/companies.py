@@ -64,7 +64,8 @@ def simulate_companies(n_companies: int, n_batches: int, max_sample_per_company:
 
     beta_a = np.array([vocab.INDUSTRIES[i][1][0] for i in industries])
     beta_b = np.array([vocab.INDUSTRIES[i][1][1] for i in industries])
-    prevalence = np.clip(rng.beta(beta_a, beta_b), MIN_PREVALENCE, MAX_PREVALENCE)
+    # Non-zero prevalences live in [0.5%, 40%]: a Beta stretched onto that range (no pile-up at the bounds).
+    prevalence = MIN_PREVALENCE + (MAX_PREVALENCE - MIN_PREVALENCE) * rng.beta(beta_a, beta_b)
     # Exactly a quarter of the companies (never an AI lab) have no expert: a fixed share keeps small worlds honest.
     eligible = np.flatnonzero(industries != "AI research lab")
     n_zero = min(int(round(ZERO_PREVALENCE_SHARE * n_companies)), eligible.size)

@@ -11,6 +11,7 @@ the realised cell is exactly the drawn one while the wording still follows the p
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -106,23 +107,48 @@ NON_ENGLISH_RATE = 0.025
 SLOTS = ("title", "description", "skill", "education", "certification", "summary")
 
 
+#: A persona's own phrases are drawn this many times more often than the shared, generic ones.
+PERSONA_PHRASE_WEIGHT = 3.0
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Phrase indices usable for one target cell, with their cumulative draw weights."""
+
+    indices: tuple[int, ...]
+    cumulative: tuple[float, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.indices)
+
+
 @dataclass(frozen=True)
 class _TaggedPool:
     """Phrases of one slot with their cell masks, and the indices usable for each target cell."""
 
     phrases: tuple[str, ...]
     masks: np.ndarray
-    allowed: tuple[np.ndarray, ...]  # allowed[target]: phrases whose mask is a subset of target
-    carriers: tuple[tuple[np.ndarray, ...], ...]  # carriers[target][bit_index]: allowed phrases carrying that bit
+    allowed: tuple[_Candidates, ...]  # allowed[target]: phrases whose mask is a subset of target
+    carriers: tuple[tuple[_Candidates, ...], ...]  # carriers[target][bit_index]: allowed phrases carrying that bit
 
 
-def _tag_pool(phrases: list[str]) -> _TaggedPool:
-    unique = tuple(dict.fromkeys(phrases))
+def _candidates(indices: np.ndarray, weights: np.ndarray) -> _Candidates:
+    return _Candidates(tuple(indices.tolist()), tuple(np.cumsum(weights[indices]).tolist()))
+
+
+def _tag_pool(phrases: list[str], weights: list[float] | None = None) -> _TaggedPool:
+    weight_of: dict[str, float] = {}
+    for phrase, weight in zip(phrases, weights or [1.0] * len(phrases)):
+        weight_of[phrase] = max(weight_of.get(phrase, 0.0), weight)
+    unique = tuple(weight_of)
+    weight = np.array([weight_of[p] for p in unique])
     masks = np.array([filter_cell(p) for p in unique], dtype=np.int64)
-    allowed = tuple(np.flatnonzero((masks & ~target) == 0) for target in range(N_CELLS))
+    allowed_idx = [np.flatnonzero((masks & ~target) == 0) for target in range(N_CELLS)]
+    allowed = tuple(_candidates(idx, weight) for idx in allowed_idx)
     carriers = tuple(
-        tuple(allowed[target][(masks[allowed[target]] & bit) > 0] for bit in (ML_BIT, BROAD_YES_BIT, STRICT_NO_BIT))
-        for target in range(N_CELLS)
+        tuple(_candidates(idx[(masks[idx] & bit) > 0], weight) for bit in (ML_BIT, BROAD_YES_BIT, STRICT_NO_BIT))
+        for idx in allowed_idx
     )
     return _TaggedPool(unique, masks, allowed, carriers)
 
@@ -135,8 +161,8 @@ def neutral_words(words: list[str]) -> list[str]:
 def _build_pools(persona: dict[str, list[str]]) -> dict[str, _TaggedPool]:
     pools = {}
     for slot in SLOTS:
-        phrases = list(persona.get(slot, [])) + list(vocab.SHARED_SLOTS.get(slot, []))
-        pools[slot] = _tag_pool(phrases)
+        own, shared = list(persona.get(slot, [])), list(vocab.SHARED_SLOTS.get(slot, []))
+        pools[slot] = _tag_pool(own + shared, [PERSONA_PHRASE_WEIGHT] * len(own) + [1.0] * len(shared))
         if slot in ("title", "description", "skill", "education") and pools[slot].allowed[0].size == 0:
             raise ValueError(f"slot {slot!r} of a persona has no neutral phrase: {phrases}")
     return pools
@@ -200,8 +226,9 @@ class _Uniforms:
     def index(self, size: int) -> int:
         return min(int(self.next() * size), size - 1)
 
-    def pick(self, candidates: np.ndarray) -> int:
-        return int(candidates[self.index(candidates.size)])
+    def pick(self, candidates: _Candidates) -> int:
+        position = bisect.bisect_right(candidates.cumulative, self.next() * candidates.cumulative[-1])
+        return candidates.indices[min(position, candidates.size - 1)]
 
 
 def compose_profile(
@@ -251,7 +278,7 @@ def compose_profile(
     experiences = []
     for experience in range(n_experiences):
         parts = [p for (slot, group), p in zip(instances, phrases) if group == experience and slot in ("title", "description")]
-        title, descriptions = parts[0], [d for d in parts[1:] if d]
+        title, descriptions = parts[0], list(dict.fromkeys(d for d in parts[1:] if d))
         employer = current_employer if experience == 0 else PAST_EMPLOYERS[uniforms.index(len(PAST_EMPLOYERS))]
         experiences.append(f"{employer} ({title}): {' '.join(descriptions)}".rstrip())
     sections = ["Experiences: " + " | ".join(experiences)]

@@ -214,6 +214,8 @@ NON_EXPERT_PERSONAS: dict[str, dict[str, list[str]]] = {
             "Automated reports in R and Shiny.",
             "Built machine learning models for lead scoring with XGBoost.",
             "Maintained a logistic regression model for credit approvals.",
+            "Fine-tuned a BERT model with Hugging Face for sentiment analysis.",
+            "Used pretrained transformers from Hugging Face to tag support tickets.",
         ],
         "skill": [
             "Python", "R", "scikit-learn", "SQL", "Machine Learning", "Statistics", "XGBoost", "Pandas", "A/B Testing",
@@ -222,7 +224,8 @@ NON_EXPERT_PERSONAS: dict[str, dict[str, list[str]]] = {
         "summary": ["Data scientist with a business mindset.", "I like clean data and simple models."],
     },
     "mlops_engineer": {
-        "title": ["MLOps Engineer", "Platform Engineer", "DevOps Engineer", "Site Reliability Engineer", "Data Engineer", "Cloud Engineer"],
+        "title": ["MLOps Engineer", "Platform Engineer", "DevOps Engineer", "Site Reliability Engineer", "Data Engineer",
+                  "Cloud Engineer", "Machine Learning Engineer", "AI Engineer"],
         "description": [
             "Deployed ML models to Kubernetes with CI/CD.",
             "Maintained Airflow and Spark pipelines.",
@@ -236,6 +239,7 @@ NON_EXPERT_PERSONAS: dict[str, dict[str, list[str]]] = {
         ],
         "skill": [
             "Kubernetes", "Docker", "Terraform", "AWS", "GCP", "Airflow", "Spark", "MLflow", "Python", "Go", "MLOps",
+            "PyTorch", "Model Serving",
         ],
         "education": ["BSc, Computer Science", "BEng, Software Engineering", "MSc, Information Systems", "BSc, Physics"],
         "summary": ["Platform engineer who keeps pipelines green.", "Automating everything that can be automated."],
@@ -517,20 +521,21 @@ INDUSTRY_NAME_WORDS: dict[str, list[str]] = {
     "Education": ["Academy", "Education", "Schools", "Learning Group"],
 }
 
-#: Industry -> (share of companies, Beta(a, b) of the ML-expert prevalence when it is not zero).
+#: Industry -> (share of companies, Beta(a, b) of the non-zero ML-expert prevalence, stretched onto
+#: [0.5%, 40%]): AI labs sit high (mean ~23%), software ~5%, most other industries 1-2%.
 INDUSTRIES: dict[str, tuple[float, tuple[float, float]]] = {
-    "AI research lab": (0.07, (3.0, 6.0)),
-    "Software": (0.20, (1.1, 14.0)),
-    "IT consulting": (0.12, (0.9, 22.0)),
-    "Financial services": (0.12, (0.8, 40.0)),
-    "Healthcare": (0.09, (0.7, 60.0)),
-    "Retail": (0.08, (0.7, 60.0)),
-    "Manufacturing": (0.08, (0.7, 70.0)),
-    "Telecommunications": (0.06, (0.8, 35.0)),
-    "Media": (0.05, (0.7, 50.0)),
-    "Agriculture and food": (0.05, (0.6, 90.0)),
-    "Energy": (0.05, (0.7, 60.0)),
-    "Education": (0.03, (0.8, 40.0)),
+    "AI research lab": (0.07, (4.0, 3.0)),
+    "Software": (0.20, (1.0, 8.0)),
+    "IT consulting": (0.12, (0.9, 14.0)),
+    "Financial services": (0.12, (0.8, 20.0)),
+    "Healthcare": (0.09, (0.7, 30.0)),
+    "Retail": (0.08, (0.7, 30.0)),
+    "Manufacturing": (0.08, (0.7, 35.0)),
+    "Telecommunications": (0.06, (0.8, 18.0)),
+    "Media": (0.05, (0.7, 25.0)),
+    "Agriculture and food": (0.05, (0.6, 45.0)),
+    "Energy": (0.05, (0.7, 30.0)),
+    "Education": (0.03, (0.8, 20.0)),
 }
 
 COUNTRIES = {"US": 0.55, "GB": 0.12, "DE": 0.09, "FR": 0.08, "CA": 0.08, "IN": 0.08}

@@ -1,1 +1,22 @@
-"""headcount domain."""
+"""headcount domain (pure): annotator parameters, pattern likelihoods, company posteriors, totals, log-debias.
+
+Public entry points (the Dagster layer calls these):
+    annotator_parameters(rated, annotators, confidence=0.8)
+    estimate_company_headcounts(rated, samples, companies, annotators, n_draws=1000, seed=0, **options)
+    totals(draws, company_ids, groups=None)
+    log_debias(counts, filter_methods, llm_methods, id_column="company_id")
+    method_counts_from_samples(samples, companies, annotators)
+"""
+
+from workforce_assets.headcount.log_debias import log_debias, method_counts_from_samples
+from workforce_assets.headcount.parameters import annotator_parameters
+from workforce_assets.headcount.posterior import HeadcountEstimate, estimate_company_headcounts, totals
+
+__all__ = [
+    "HeadcountEstimate",
+    "annotator_parameters",
+    "estimate_company_headcounts",
+    "log_debias",
+    "method_counts_from_samples",
+    "totals",
+]

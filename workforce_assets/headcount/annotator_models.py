@@ -205,7 +205,64 @@ class LogLinearModel:
         return out
 
 
-MODELS = {"independent": IndependentModel, "probit": ProbitModel, "loglinear": LogLinearModel}
+@dataclass
+class SaturatedModel:
+    """A free probability for every full label vector per class, shrunk towards a parametric base model.
+
+    The prior is Dirichlet(concentration x base distribution): with few items the model is the base model
+    (log-linear by default), with many it is free. Free matters in the semi-supervised fit: a mixture of
+    two free pattern distributions is flat along the one direction company samples cannot identify, so
+    the rated items decide it instead of a parametric form (a misspecified form drives EM to an extreme
+    there, e.g. P(all annotators say no | expert) -> 0). Missing labels are marginalised by EM over
+    completions.
+    """
+
+    base: str = "loglinear"
+    concentration: float = 16.0
+    n_iterations: int = 200
+    tolerance: float = 1e-9
+    name: str = "saturated"
+    max_annotators: int = 16
+    base_options: dict = field(default_factory=dict)
+    _base_model: object = field(default=None, repr=False)
+
+    def log_likelihood(self, patterns: np.ndarray, class_weights: np.ndarray) -> np.ndarray:
+        n_annotators = patterns.shape[1]
+        if n_annotators > self.max_annotators:
+            raise ValueError(f"saturated model enumerates 2^{n_annotators} label vectors; too many annotators")
+        if self._base_model is None:
+            self._base_model = make_model(self.base, **self.base_options)
+        states = _full_states(n_annotators)
+        stacked = np.vstack([patterns, states])
+        base_weights = np.vstack([class_weights, np.zeros((states.shape[0], 2))])
+        base_log = self._base_model.log_likelihood(stacked, base_weights)[patterns.shape[0]:]
+        base_probability = np.exp(base_log - special.logsumexp(base_log, axis=0, keepdims=True))
+        states = states.astype(float)
+        yes = (patterns == 1).astype(float)
+        no = (patterns == 0).astype(float)
+        consistent = ((yes @ (1.0 - states).T + no @ states.T) == 0).astype(float)
+        complete = (patterns != MISSING).all(axis=1)
+        out = np.empty((patterns.shape[0], 2))
+        for k in (0, 1):
+            weights = class_weights[:, k]
+            prior_counts = self.concentration * base_probability[:, k]
+            probability = base_probability[:, k]
+            iterations = 1 if complete[weights > 0].all() else self.n_iterations
+            for _ in range(iterations):
+                mass = consistent * probability[None, :]
+                share = mass / np.maximum(mass.sum(axis=1, keepdims=True), 1e-300)
+                counts = weights @ share + prior_counts
+                new = counts / counts.sum()
+                converged = np.max(np.abs(new - probability)) < self.tolerance
+                probability = new
+                if converged:
+                    break
+            out[:, k] = np.log(consistent @ probability)
+        return out
+
+
+MODELS = {"independent": IndependentModel, "probit": ProbitModel, "loglinear": LogLinearModel,
+          "saturated": SaturatedModel}
 
 
 def make_model(name: str, **options):

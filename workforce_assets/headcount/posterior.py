@@ -15,11 +15,12 @@ distinct patterns per company, not with headcount or with the number of sampled 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import polars as pl
 from scipy import special
+from threadpoolctl import threadpool_limits
 
 from workforce_assets.headcount.annotator_models import make_model
 from workforce_assets.headcount.patterns import PatternData, build_pattern_data
@@ -81,7 +82,7 @@ def _check_rated(data: PatternData) -> None:
                          f"{int(per_class[1])} positives")
 
 
-def semi_supervised_class_weights(
+def semi_supervised_fit(
     data: PatternData,
     model,
     labelled_weights: np.ndarray,
@@ -93,36 +94,38 @@ def semi_supervised_class_weights(
 ) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta]:
     """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
 
-    E-step: each sampled (company, pattern) cell gets its expected number of experts under the company's
-    grid posterior for prevalence (hierarchical prior refitted every step). M-step: the annotator model is
-    refitted on labelled counts plus those expected counts. Prevalence differing across companies is what
-    identifies the annotators' error patterns from unlabelled data (Hui and Walter).
-    Returns (log_lik per pattern and class, the class weights used in the last fit, the fitted prior).
+    Starts from the supervised fit. E-step: each sampled (company, pattern) cell gets its expected number
+    of experts under the company's grid posterior for prevalence (zero-inflated Beta prior refitted every
+    step). M-step: the annotator model is refitted on labelled counts plus those expected counts.
+    Prevalence differing across companies is what identifies the annotators' error patterns from
+    unlabelled data (Hui and Walter); ``grid`` can be coarse, the E-step only needs expected shares.
+    Returns (log-likelihood per pattern and class, the unlabelled expected class counts, the prior).
     """
     company_patterns = data.company_pattern_matrix()
     log_lik = model.log_likelihood(data.patterns, labelled_weights)
+    unlabelled = np.zeros_like(labelled_weights)
     sampled_patterns = np.unique(data.entry_pattern)
+    column = np.searchsorted(sampled_patterns, data.entry_pattern)
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(grid.values)
     for _ in range(n_iterations):
         pattern_grid = pattern_grid_log_likelihood(log_lik, grid)
         company_log_lik = np.asarray(company_patterns @ pattern_grid)
         prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior)
         posterior = grid_posterior(company_log_lik, prior, grid)
-        # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples only
-        with np.errstate(divide="ignore"):
-            log_pi = np.log(grid.values)
+        # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples
         expert_given = np.exp(log_pi[None, :] + log_lik[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])
         expected = posterior @ expert_given.T  # (n_companies, n_sampled_patterns)
-        column = np.searchsorted(sampled_patterns, data.entry_pattern)
         share = expected[data.entry_company, column]
-        weights = labelled_weights.copy()
-        np.add.at(weights[:, 1], data.entry_pattern, unlabelled_weight * data.entry_count * share)
-        np.add.at(weights[:, 0], data.entry_pattern, unlabelled_weight * data.entry_count * (1.0 - share))
-        new_log_lik = model.log_likelihood(data.patterns, weights)
+        unlabelled = np.zeros_like(labelled_weights)
+        np.add.at(unlabelled[:, 1], data.entry_pattern, unlabelled_weight * data.entry_count * share)
+        np.add.at(unlabelled[:, 0], data.entry_pattern, unlabelled_weight * data.entry_count * (1.0 - share))
+        new_log_lik = model.log_likelihood(data.patterns, labelled_weights + unlabelled)
         change = np.max(np.abs(new_log_lik[sampled_patterns] - log_lik[sampled_patterns]))
         log_lik = new_log_lik
         if change < tolerance:
             break
-    return log_lik, weights, prior
+    return log_lik, unlabelled, prior
 
 
 def _draw_counts(
@@ -157,6 +160,36 @@ def _draw_counts(
     return out
 
 
+@dataclass(frozen=True)
+class PosteriorOptions:
+    """How company posteriors are computed (keyword options of :func:`estimate_company_headcounts`).
+
+    method: class-conditional annotator model - 'saturated' (free pattern distribution per class, shrunk
+        towards a log-linear base; the default), 'loglinear', 'probit', 'independent', or 'auto' (the
+        lowest 5-fold cross-validated log-loss on the rated items among probit and log-linear).
+    fit: 'semi_supervised' (rated items + company samples, EM) or 'supervised' (rated items only).
+    n_bootstrap: rated-item resamples; on each the annotator model (and, semi-supervised, the EM from its
+        own supervised start) and the prevalence prior are refitted; the draws are split evenly over them.
+    em_iterations: EM iterations per resample; em_grid_step: prevalence grid spacing used inside EM
+        (coarser than grid_step, the spacing of the final posterior).
+    """
+
+    method: str = "saturated"
+    fit: str = "semi_supervised"
+    n_bootstrap: int = 20
+    grid_step: float = 0.0025
+    em_grid_step: float = 0.01
+    em_iterations: int = 10
+    unlabelled_weight: float = 1.0
+    model_options: dict | None = None
+
+    def __post_init__(self):
+        if self.fit not in ("supervised", "semi_supervised"):
+            raise ValueError("fit must be 'supervised' or 'semi_supervised'")
+        if self.n_bootstrap < 1 or self.em_iterations < 0:
+            raise ValueError("n_bootstrap must be >= 1 and em_iterations >= 0")
+
+
 def estimate_company_headcounts(
     rated: pl.DataFrame,
     samples: pl.DataFrame,
@@ -164,37 +197,25 @@ def estimate_company_headcounts(
     annotators: list[str],
     n_draws: int = 1000,
     seed: int = 0,
-    *,
-    method: str = "loglinear",
-    fit: str = "semi_supervised",
-    n_bootstrap: int = 40,
-    grid_step: float = 0.0025,
-    model_options: dict | None = None,
-    em_iterations: int = 30,
-    unlabelled_weight: float = 1.0,
+    **method_options,
 ) -> HeadcountEstimate:
     """Posterior draws of every company's ML-expert count, and their summary.
 
     rated: ``is_ml_expert`` (0/1) plus one 0/1/null column per annotator; samples: ``company_id`` plus the
     same annotators (matched by canonical name, never position); companies: ``company_id``, ``headcount``.
-    method: class-conditional annotator model ('independent', 'probit', 'loglinear');
-    fit: 'supervised' (rated CVs only) or 'semi_supervised' (rated CVs + company samples by EM).
-    n_bootstrap: rated-CV resamples (the annotator model and the prevalence prior are refitted on each);
-    the n_draws are split evenly over them. Companies without a sampled employee get the prior predictive
-    and ``prior_only = True``.
+    ``method_options`` are the fields of :class:`PosteriorOptions` (method=, fit=, n_bootstrap=, ...).
+    Companies without a sampled employee get the prior predictive and ``prior_only = True``.
     """
     if n_draws < 1:
         raise ValueError("n_draws must be at least 1")
-    if fit not in ("supervised", "semi_supervised"):
-        raise ValueError("fit must be 'supervised' or 'semi_supervised'")
+    options = PosteriorOptions(**method_options)
     data = build_pattern_data(rated, samples, companies, annotators)
     _check_rated(data)
-    draws, diagnostics = posterior_draws(
-        data, n_draws=n_draws, seed=seed, method=method, fit=fit, n_bootstrap=n_bootstrap,
-        grid_step=grid_step, model_options=model_options, em_iterations=em_iterations,
-        unlabelled_weight=unlabelled_weight,
-    )
-    label = f"{method}/{fit}"
+    if options.method == "auto":
+        from workforce_assets.headcount.validation import choose_model
+        options = replace(options, method=choose_model(rated, data.annotators, seed=seed))
+    draws, diagnostics = posterior_draws(data, n_draws=n_draws, seed=seed, options=options)
+    label = f"{options.method}/{options.fit}"
     return HeadcountEstimate(summary=summary_frame(data, draws, label), draws=draws, diagnostics=diagnostics)
 
 
@@ -202,45 +223,51 @@ def posterior_draws(
     data: PatternData,
     n_draws: int = 1000,
     seed: int = 0,
-    method: str = "loglinear",
-    fit: str = "semi_supervised",
-    n_bootstrap: int = 40,
-    grid_step: float = 0.0025,
-    model_options: dict | None = None,
-    em_iterations: int = 30,
-    unlabelled_weight: float = 1.0,
+    options: PosteriorOptions | None = None,
+    **method_options,
 ) -> tuple[np.ndarray, dict]:
-    """The draws of :func:`estimate_company_headcounts` from already-reduced :class:`PatternData`."""
+    """The draws of :func:`estimate_company_headcounts` from already-reduced :class:`PatternData`.
+
+    BLAS is held to one thread: the work is many small fits (L-BFGS on a few dozen parameters), where
+    multi-threaded BLAS on a shared machine costs tens of times more than it saves.
+    """
+    options = options or PosteriorOptions(**method_options)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _posterior_draws(data, n_draws, seed, options)
+
+
+def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: PosteriorOptions):
     rng = np.random.default_rng(seed)
-    grid = PrevalenceGrid.default(linear_step=grid_step)
-    model = make_model(method, **(model_options or {}))
+    grid = PrevalenceGrid.default(linear_step=options.grid_step)
+    em_grid = PrevalenceGrid.default(linear_step=options.em_grid_step, geometric_cells=20)
+    model = make_model(options.method, **(options.model_options or {}))
     company_patterns = data.company_pattern_matrix()
     entry_to_company = data.entry_to_company()
-    n_bootstrap = max(1, min(n_bootstrap, n_draws))
+    n_bootstrap = max(1, min(options.n_bootstrap, n_draws))
     allocation = np.diff(np.linspace(0, n_draws, n_bootstrap + 1).round().astype(int))
     draws = np.empty((data.n_companies, n_draws), dtype=np.int64)
     priors: list[ZeroInflatedBeta] = []
     prior = None
+    semi_supervised = options.fit == "semi_supervised" and data.entry_pattern.size > 0
     position = 0
-    for replicate, size in enumerate(allocation):
+    for size in allocation:
         labelled = bootstrap_rated_counts(data.rated_counts, rng)
-        if fit == "semi_supervised" and data.entry_pattern.size:
-            log_lik, _, prior = semi_supervised_class_weights(
-                data, model, labelled, grid, n_iterations=em_iterations,
-                unlabelled_weight=unlabelled_weight, prior=prior,
-            )
+        if semi_supervised:
+            # each resample starts EM from its own supervised fit: EM barely moves along the direction the
+            # company samples cannot identify, so the resampled rated items carry that uncertainty
+            log_lik, _, _ = semi_supervised_fit(data, model, labelled, em_grid, n_iterations=options.em_iterations,
+                                                unlabelled_weight=options.unlabelled_weight)
         else:
             log_lik = model.log_likelihood(data.patterns, labelled)
         company_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, grid))
         prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior)
         priors.append(prior)
         posterior = grid_posterior(company_log_lik, prior, grid)
-        draws[:, position:position + size] = _draw_counts(
-            data, log_lik, posterior, grid, int(size), rng, entry_to_company
-        )
+        draws[:, position:position + size] = _draw_counts(data, log_lik, posterior, grid, int(size), rng,
+                                                          entry_to_company)
         position += size
     diagnostics = {
-        "method": method, "fit": fit, "n_bootstrap": int(n_bootstrap), "n_patterns": int(data.patterns.shape[0]),
+        "options": asdict(options), "n_bootstrap": int(n_bootstrap), "n_patterns": int(data.patterns.shape[0]),
         "n_entries": int(data.entry_pattern.size),
         "priors": [(p.zero_weight, p.alpha, p.beta) for p in priors],
     }

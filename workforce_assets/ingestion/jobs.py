@@ -53,6 +53,7 @@ JOB_SCHEMA = {
 }
 """Public column contract of job records (names and types)."""
 
+RAW_PREFIX = "__raw__"
 VISA_CLASSES = ("H-1B", "H-2A", "H-2B", "PERM", "unknown")
 JOB_FILE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
 
@@ -231,10 +232,9 @@ def _text(mapping: dict[str, str], field_name: str) -> pl.Expr:
     return pl.col(mapping[field_name]) if field_name in mapping else pl.lit(None, dtype=pl.Utf8)
 
 
-def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tuple[list[pl.Expr], dict]:
-    """Expressions producing the public job columns from one file's raw columns, and how each was sourced."""
-    rate_text = _text(mapping, "wage_rate")
-    rate = parse_money(rate_text)
+def _wage_stages(layout: Layout, mapping: dict[str, str]) -> list[list[pl.Expr]]:
+    """Wage columns in dependent stages (rate -> unit -> annual -> flag), each computed once."""
+    rate = pl.col("wage_rate")
     if layout.unit_inferred:
         unit = (
             pl.when(rate < HOURLY_BELOW).then(pl.lit("Hour"))
@@ -243,16 +243,26 @@ def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tup
         )
     else:
         unit = normalize_wage_unit(_text(mapping, "wage_unit"))
-    annual = annualize_wage(rate, unit)
-    flag = wage_flag(rate_text, rate, unit, annual)
+    flag = wage_flag("__rate_text", "wage_rate", "wage_unit", "annual_wage")
     if layout.unit_inferred:
         flag = (
-            pl.when(rate.is_not_null() & unit.is_null()).then(pl.lit("unit_ambiguous"))
+            pl.when(rate.is_not_null() & pl.col("wage_unit").is_null()).then(pl.lit("unit_ambiguous"))
             .when(flag.is_not_null()).then(flag)
-            .when(unit == "Hour").then(pl.lit("unit_inferred_hour"))
+            .when(pl.col("wage_unit") == "Hour").then(pl.lit("unit_inferred_hour"))
             .otherwise(flag)
         )
+    return [
+        [_text(mapping, "wage_rate").alias("__rate_text")],
+        [parse_money("__rate_text").alias("wage_rate")],
+        [unit.alias("wage_unit")],
+        [annualize_wage("wage_rate", "wage_unit").alias("annual_wage")],
+        [flag.alias("wage_flag")],
+    ]
 
+
+def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tuple[list[list[pl.Expr]], dict]:
+    """Stages of expressions producing the public job columns from one file's raw columns, and how each
+    field was sourced. ``employer_key`` is added afterwards, once per distinct name."""
     visa_default = layout.visa_class or _visa_from_name(file_name)
     visa = pl.lit(visa_default)
     if "visa_class" in mapping:
@@ -280,16 +290,11 @@ def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tup
     employer = _text(mapping, "employer_name")
     expressions = [
         employer_display_name(employer).alias("employer_name"),
-        normalize_employer_name(employer).alias("employer_key"),
         _text(mapping, "job_title").str.replace_all(r"\s+", " ").alias("job_title"),
         _text(mapping, "soc_code").alias("soc_code"),
         _text(mapping, "soc_title").alias("soc_title"),
         (normalize_state(pl.col(mapping["worksite_state"])) if "worksite_state" in mapping
          else pl.lit(UNKNOWN_STATE)).alias("worksite_state"),
-        rate.alias("wage_rate"),
-        unit.alias("wage_unit"),
-        annual.alias("annual_wage"),
-        flag.alias("wage_flag"),
         (parse_count(pl.col(mapping["workers"])) if "workers" in mapping else pl.lit(None, dtype=pl.Int64))
         .alias("workers"),
         normalize_case_status(status_raw).alias("case_status"),
@@ -298,26 +303,39 @@ def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tup
         fiscal_year.alias("fiscal_year"),
     ]
     provenance = {
-        "columns_used": dict(sorted(mapping.items())),
         "visa_class_default": visa_default,
         "fiscal_year_from": fiscal_year_source or ["none"],
         "notes": list(layout.notes) + ([] if "worksite_state" in mapping else
                                        ["no worksite state column: every row has worksite_state UNK"]),
     }
-    return expressions, provenance
+    return [expressions, *_wage_stages(layout, mapping)], provenance
+
+
+def _per_distinct(frame: pl.DataFrame, column: str, normaliser) -> pl.Expr:
+    """``normaliser`` evaluated once per distinct value of ``column`` (employer names repeat a lot)."""
+    distinct = frame.select(pl.col(column).unique().drop_nulls())
+    mapping = dict(distinct.with_columns(normaliser(column).alias("__out")).iter_rows())
+    return pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.Utf8)
 
 
 def _load_job_file(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     source = f"jobs/{path.name}"
     frame = read_table(path)
-    raw_columns = input_columns(frame)
-    layout, mapping = detect_layout(raw_columns, source)
-    expressions, provenance = _job_columns(layout, mapping, path.name)
+    original_columns = input_columns(frame)
+    layout, mapping = detect_layout(original_columns, source)
+    # raw columns get a prefix so that a raw 'wage_rate' (normalised layout) never meets the output 'wage_rate'
+    raw_name = {column: RAW_PREFIX + column for column in original_columns}
+    frame = frame.rename(raw_name)
+    raw_columns = list(raw_name.values())
+    stages, provenance = _job_columns(layout, {f: raw_name[c] for f, c in mapping.items()}, path.name)
+    provenance["columns_used"] = dict(sorted(mapping.items()))
     duplicate = (
         pl.struct(raw_columns).is_first_distinct().not_() if raw_columns else pl.lit(False)
     ).alias("is_exact_duplicate")
-    jobs = frame.with_columns(*expressions, duplicate, pl.lit(path.name).alias("source_file"),
-                              pl.col(ROW_NUMBER).alias("row_number"))
+    jobs = frame.with_columns(duplicate, pl.lit(path.name).alias("source_file"), pl.col(ROW_NUMBER).alias("row_number"))
+    for stage in stages:
+        jobs = jobs.with_columns(stage)
+    jobs = jobs.with_columns(_per_distinct(jobs, "employer_name", normalize_employer_name).alias("employer_key"))
     missing_employer, missing_title = pl.col("employer_name").is_null(), pl.col("job_title").is_null()
     reason = (
         pl.when(missing_employer & missing_title).then(pl.lit("missing employer_name and job_title"))
@@ -327,7 +345,8 @@ def _load_job_file(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     jobs = jobs.with_columns(reason.alias("__reason"))
     rejected = jobs.filter(pl.col("__reason").is_not_null())
     quarantine = (
-        quarantine_from(rejected.select(*raw_columns, ROW_NUMBER, "__reason"), source)
+        quarantine_from(rejected.select(*raw_columns, ROW_NUMBER, "__reason").rename(
+            {prefixed: column for column, prefixed in raw_name.items()}), source)
         if rejected.height else empty_quarantine()
     )
     rows = jobs.filter(pl.col("__reason").is_null()).select(list(JOB_SCHEMA)).cast(JOB_SCHEMA)

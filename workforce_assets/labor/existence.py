@@ -7,7 +7,10 @@ can therefore never leak into a feature. The learned model is trained the same w
 second mask inside the training matrix gives positives, sampled unobserved cells give negatives (weighted by
 the inverse of their sampling rate so probabilities refer to all unobserved cells).
 
-Scores are computed in chunks of companies; no company x archetype dense matrix is ever built whole.
+Cells are *linked* when the company shows a related archetype (co-occurring, same role or same state);
+only those go through the full LightGBM, unlinked cells get a background model of (popularity, company
+size) evaluated once per distinct pair. Scores are computed in chunks of companies; no company x archetype
+dense matrix is ever built whole.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ FEATURE_NAMES = (
     "state_affinity",
 )
 ORIGINAL_FEATURES = ("log_popularity", "log_company_size")
-#: Cells per chunk when none is given: ~2M cells x 11 float32 features ~ 90 MB of features at a time.
+#: Cells per chunk when none is given: ~2M cells x a few dense float arrays (~100 MB) at a time.
 DEFAULT_CHUNK_CELLS = 2_000_000
 MIN_EVAL_COMPANIES = 5
 
@@ -127,34 +130,33 @@ class FeatureContext:
             state_popularity=(state_counts > 0).sum(axis=0).astype(np.float64),
         )
 
-    def block(self, rows: np.ndarray) -> np.ndarray:
-        """Features of every archetype for the given company rows: float32 (len(rows), n_archetypes, n_features)."""
+    def link_block(self, rows: np.ndarray) -> "LinkBlock":
+        """Dense link features of every archetype for a chunk of companies (the only dense arrays we build)."""
         labels = self.labels
-        n_rows, n_arch = len(rows), self.observed.shape[1]
-        size = np.maximum(self.size[rows], 1.0)[:, None]
-        out = np.empty((n_rows, n_arch, len(FEATURE_NAMES)), dtype=np.float32)
-        out[:, :, 0] = np.log1p(self.popularity)[None, :]
-        out[:, :, 1] = np.log1p(self.role_popularity[labels.archetype_role])[None, :]
-        out[:, :, 2] = np.log1p(self.state_popularity[labels.archetype_state])[None, :]
-        out[:, :, 3] = np.log1p(self.size[rows])[:, None]
-        out[:, :, 4] = (self.observed[rows] @ self.item_similarity).toarray()
-        out[:, :, 5] = self.role_counts[rows][:, labels.archetype_role] / size
-        out[:, :, 6] = self.state_counts[rows][:, labels.archetype_state] / size
-        out[:, :, 7] = self.seniority_counts[rows][:, labels.archetype_seniority] / size
-        out[:, :, 8] = self.role_state_counts[rows].toarray()[:, self.archetype_role_state] / size
-        out[:, :, 9] = self.role_affinity[rows][:, labels.archetype_role]
-        out[:, :, 10] = self.state_affinity[rows][:, labels.archetype_state]
-        return out
+        size = np.maximum(self.size[rows], 1.0)[:, None].astype(np.float32)
+        return LinkBlock(
+            rows=rows,
+            observed=self.observed[rows].toarray() > 0,
+            knn=(self.observed[rows] @ self.item_similarity).toarray(),
+            role_share=self.role_counts[rows][:, labels.archetype_role] / size,
+            state_share=self.state_counts[rows][:, labels.archetype_state] / size,
+        )
 
-    def pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Features of individual (company, archetype) cells: float32 (n_pairs, n_features); equals ``block``."""
+    def cell_features(self, rows: np.ndarray, cols: np.ndarray, knn: np.ndarray | None = None) -> np.ndarray:
+        """Features of (company, archetype) cells: float32 (n_cells, n_features), in :data:`FEATURE_NAMES` order.
+
+        ``knn`` may be passed when already known from a :class:`LinkBlock` (saves the sparse row products).
+        """
         labels = self.labels
         rows = np.asarray(rows, dtype=np.int64)
         cols = np.asarray(cols, dtype=np.int64)
+        if len(rows) == 0:
+            return np.empty((0, len(FEATURE_NAMES)), dtype=np.float32)
         size = np.maximum(self.size[rows], 1.0)
         role, state = labels.archetype_role[cols], labels.archetype_state[cols]
-        knn = np.asarray(self.observed[rows].multiply(self.item_similarity[cols]).sum(axis=1)).ravel()
-        role_state = np.asarray(self.role_state_counts[rows, self.archetype_role_state[cols]]).ravel()
+        if knn is None:
+            knn = np.asarray(self.observed[rows].multiply(self.item_similarity[cols]).sum(axis=1)).ravel()
+        role_state = sparse_lookup(self.role_state_counts, rows, self.archetype_role_state[cols])
         return np.column_stack(
             [
                 np.log1p(self.popularity[cols]),
@@ -170,6 +172,37 @@ class FeatureContext:
                 self.state_affinity[rows, state],
             ]
         ).astype(np.float32)
+
+
+@dataclass
+class LinkBlock:
+    """For a chunk of companies x all archetypes: what is observed and the three link features.
+
+    A cell is *linked* when the company already shows a related archetype: a co-occurring one (knn > 0),
+    one with the same role, or one in the same state. Only linked cells go through the full model.
+    """
+
+    rows: np.ndarray
+    observed: np.ndarray  # bool
+    knn: np.ndarray
+    role_share: np.ndarray
+    state_share: np.ndarray
+
+    @property
+    def linked(self) -> np.ndarray:
+        return (self.knn > 0) | (self.role_share > 0) | (self.state_share > 0)
+
+
+def sparse_lookup(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Values of a sparse matrix at (row, col) pairs, 0 where not stored; vectorised via sorted cell keys."""
+    coo = matrix.tocoo()
+    keys = coo.row.astype(np.int64) * matrix.shape[1] + coo.col
+    order = np.argsort(keys)
+    keys, values = keys[order], coo.data[order]
+    wanted = np.asarray(rows, dtype=np.int64) * matrix.shape[1] + np.asarray(cols, dtype=np.int64)
+    pos = np.clip(np.searchsorted(keys, wanted), 0, max(len(keys) - 1, 0))
+    found = (len(keys) > 0) & (keys[pos] == wanted) if len(keys) else np.zeros(len(wanted), dtype=bool)
+    return np.where(found, values[pos] if len(keys) else 0.0, 0.0)
 
 
 def _group_affinity(group_counts: np.ndarray) -> np.ndarray:
@@ -188,66 +221,161 @@ def _group_affinity(group_counts: np.ndarray) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------------------- training pairs
+def _chunk_rows(rows: np.ndarray, n_archetypes: int, chunk_companies: int | None) -> list[np.ndarray]:
+    size = chunk_companies or max(1, DEFAULT_CHUNK_CELLS // max(n_archetypes, 1))
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _sample_cells(candidates: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Up to ``k`` cells per row drawn uniformly without replacement from a boolean block.
+
+    Returns (row, col, weight) with weight = candidates in the row / cells drawn from it, so weighted
+    counts stand for every candidate cell.
+    """
+    n_rows, n_cols = candidates.shape
+    if k <= 0 or n_rows == 0 or n_cols == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    keys = rng.random(candidates.shape, dtype=np.float32)
+    keys[~candidates] = 2.0
+    k = min(k, n_cols)
+    picked = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < n_cols else np.tile(np.arange(n_cols), (n_rows, 1))
+    valid = np.take_along_axis(keys, picked, axis=1) < 2.0
+    rows = np.repeat(np.arange(n_rows), k).reshape(n_rows, k)[valid]
+    cols = picked[valid]
+    drawn = valid.sum(axis=1)
+    weight_by_row = np.divide(candidates.sum(axis=1), drawn, out=np.zeros(n_rows), where=drawn > 0)
+    return rows, cols, weight_by_row[rows]
+
+
+@dataclass
+class TrainingPairs:
+    features: np.ndarray
+    label: np.ndarray
+    weight: np.ndarray
+    linked: np.ndarray
+
+    @classmethod
+    def concat(cls, parts: list["TrainingPairs"]) -> "TrainingPairs":
+        if not parts:
+            return cls(np.empty((0, len(FEATURE_NAMES)), np.float32), np.empty(0, np.int8), np.empty(0), np.empty(0, bool))
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("features", "label", "weight", "linked")))
+
+
 def _training_pairs(
     labels: SparseArchetypeMatrix,
     observed: sp.csr_matrix,
     rng: np.random.Generator,
     mask_fraction: float,
     negatives_per_company: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features, label, weight) from one inner mask of ``observed``; features from the kept cells only."""
+    chunk_companies: int | None = None,
+) -> TrainingPairs:
+    """One inner mask of ``observed``: hidden cells are positives, sampled unobserved cells negatives.
+
+    Features come from the kept cells only. Negatives are drawn separately among linked and unlinked
+    candidates (``negatives_per_company`` each) so the linked model sees enough hard negatives.
+    """
     kept, hidden = mask_observed(observed, mask_fraction, rng)
     context = FeatureContext.from_observed(labels, kept)
-    hidden = hidden.tocoo()
-    companies = np.unique(hidden.row)
-    n_arch = observed.shape[1]
-    n_unobserved = n_arch - company_size(observed)[companies]
-    n_draw = np.minimum(negatives_per_company, n_unobserved).astype(np.int64)
-    # Draw with replacement, reject observed cells, deduplicate; the achieved count sets each weight.
-    draw_rows = np.repeat(companies, 2 * n_draw)
-    draw_cols = rng.integers(0, n_arch, size=len(draw_rows))
-    is_observed = np.asarray(observed[draw_rows, draw_cols]).ravel() > 0
-    keys = np.unique(draw_rows[~is_observed].astype(np.int64) * n_arch + draw_cols[~is_observed])
-    neg_rows, neg_cols = keys // n_arch, keys % n_arch
-    drawn = np.bincount(neg_rows, minlength=observed.shape[0])
-    weight_by_company = np.divide(
-        (n_arch - company_size(observed)), drawn, out=np.zeros(observed.shape[0]), where=drawn > 0
-    )
-    rows = np.concatenate([hidden.row, neg_rows])
-    cols = np.concatenate([hidden.col, neg_cols])
-    label = np.concatenate([np.ones(hidden.nnz), np.zeros(len(neg_rows))]).astype(np.int8)
-    weight = np.concatenate([np.ones(hidden.nnz), weight_by_company[neg_rows]])
-    return context.pairs(rows, cols), label, weight
+    companies = np.flatnonzero(company_size(hidden) > 0)
+    parts = []
+    for rows in _chunk_rows(companies, labels.shape[1], chunk_companies):
+        block = context.link_block(rows)
+        positive = hidden[rows].toarray() > 0
+        unobserved = ~(block.observed | positive)
+        linked = block.linked
+        pos_r, pos_c = np.nonzero(positive)
+        sampled = [(pos_r, pos_c, np.ones(len(pos_r)), np.ones(len(pos_r), np.int8))]
+        for region in (linked & unobserved, ~linked & unobserved):
+            r, c, w = _sample_cells(region, negatives_per_company, rng)
+            sampled.append((r, c, w, np.zeros(len(r), np.int8)))
+        r = np.concatenate([s[0] for s in sampled])
+        c = np.concatenate([s[1] for s in sampled])
+        parts.append(
+            TrainingPairs(
+                features=context.cell_features(rows[r], c, knn=block.knn[r, c]),
+                label=np.concatenate([s[3] for s in sampled]),
+                weight=np.concatenate([s[2] for s in sampled]),
+                linked=linked[r, c],
+            )
+        )
+    return TrainingPairs.concat(parts)
+
+
+# ---------------------------------------------------------------------------------------------- model
+BACKGROUND_FEATURES = ("log_popularity", "log_company_size")
 
 
 @dataclass
 class ExistenceModel:
-    """A fitted existence scorer. ``kind`` is 'lightgbm', or 'popularity' when the data were too small to learn."""
+    """Probability that an unobserved cell is an archetype the company has but did not file.
+
+    Two parts (``kind='lightgbm'``): a LightGBM over all features for *linked* cells, and a background
+    LightGBM over (popularity, company size) for unlinked cells, evaluated once per distinct value pair
+    (that is why 200 million cells stay cheap). ``kind='popularity'`` when the data were too small to learn:
+    every cell gets its archetype's base rate (share of companies listing it).
+    """
 
     kind: str
-    booster: lgb.Booster | None
-    feature_names: tuple[str, ...] = FEATURE_NAMES
+    linked_booster: lgb.Booster | None
+    background_booster: lgb.Booster | None = None
+    n_companies: int = 1
     n_train_pairs: int = 0
     n_train_positives: int = 0
-    n_companies: int = 1
+    n_train_positives_linked: int = 0
     note: str = ""
+    feature_names: tuple[str, ...] = FEATURE_NAMES
     feature_importance: dict[str, float] = field(default_factory=dict)
 
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        """Probability that a cell is an unlisted archetype of the company, for a (n, n_features) array."""
-        if self.kind == "popularity" or self.booster is None:
-            # base rate: share of companies that list the archetype (nothing learned)
-            return np.expm1(features[:, 0].astype(np.float64)) / max(self.n_companies, 1)
-        return self.booster.predict(features, num_threads=2)
+    def background(self, popularity: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """(len(size), len(popularity)) probabilities of unlinked cells, one prediction per distinct value pair."""
+        if self.kind != "lightgbm" or self.background_booster is None:
+            return np.broadcast_to(popularity[None, :] / max(self.n_companies, 1), (len(size), len(popularity))).copy()
+        pop_values, pop_index = np.unique(popularity, return_inverse=True)
+        size_values, size_index = np.unique(size, return_inverse=True)
+        grid = np.column_stack(
+            [np.tile(np.log1p(pop_values), len(size_values)), np.repeat(np.log1p(size_values), len(pop_values))]
+        ).astype(np.float32)
+        table = self.background_booster.predict(grid, num_threads=2).reshape(len(size_values), len(pop_values))
+        return table[size_index][:, pop_index]
+
+    def score_block(self, context: FeatureContext, block: LinkBlock) -> np.ndarray:
+        """Probabilities for a chunk: background everywhere, the full model on linked unobserved cells."""
+        prob = self.background(context.popularity, context.size[block.rows])
+        if self.kind == "lightgbm" and self.linked_booster is not None:
+            r, c = np.nonzero(block.linked & ~block.observed)
+            if len(r):
+                features = context.cell_features(block.rows[r], c, knn=block.knn[r, c])
+                prob[r, c] = self.linked_booster.predict(features, num_threads=2)
+        return prob
+
+    def score_cells(self, context: FeatureContext, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Probabilities of individual cells (same values as :meth:`score_block`)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        features = context.cell_features(rows, cols)
+        if self.kind != "lightgbm" or self.linked_booster is None:
+            return context.popularity[cols] / max(self.n_companies, 1)
+        linked = (features[:, FEATURE_NAMES.index("knn_score")] > 0) | (
+            features[:, FEATURE_NAMES.index("role_share")] > 0) | (features[:, FEATURE_NAMES.index("state_share")] > 0)
+        out = np.empty(len(rows))
+        if self.background_booster is not None and (~linked).any():
+            cols_bg = [FEATURE_NAMES.index(f) for f in BACKGROUND_FEATURES]
+            out[~linked] = self.background_booster.predict(features[~linked][:, cols_bg], num_threads=2)
+        elif (~linked).any():
+            out[~linked] = context.popularity[cols[~linked]] / max(self.n_companies, 1)
+        if linked.any():
+            out[linked] = self.linked_booster.predict(features[linked], num_threads=2)
+        return out
 
 
-def _fit_booster(features, label, weight, seed, n_estimators, num_threads) -> lgb.Booster:
+def _booster(features, label, weight, seed, n_estimators, num_threads, names, num_leaves=31) -> lgb.Booster:
     params = {
         "objective": "binary",
         "learning_rate": 0.05,
-        "num_leaves": 31,
+        "num_leaves": num_leaves,
         "min_data_in_leaf": 20,
-        "feature_fraction": 0.9,
+        "min_sum_hessian_in_leaf": 1e-3,
+        "feature_fraction": 0.9 if len(names) > 2 else 1.0,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
         "lambda_l2": 1.0,
@@ -256,7 +384,7 @@ def _fit_booster(features, label, weight, seed, n_estimators, num_threads) -> lg
         "deterministic": True,
         "verbose": -1,
     }
-    dataset = lgb.Dataset(features, label=label, weight=weight, feature_name=list(FEATURE_NAMES), free_raw_data=True)
+    dataset = lgb.Dataset(features, label=label, weight=weight, feature_name=list(names), free_raw_data=True)
     return lgb.train(params, dataset, num_boost_round=n_estimators)
 
 
@@ -269,29 +397,40 @@ def _fit_on(
     num_threads: int,
     negatives_per_company: int,
     n_rounds: int,
-) -> tuple[ExistenceModel, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    chunk_companies: int | None = None,
+) -> tuple[ExistenceModel, TrainingPairs]:
     rng = np.random.default_rng(seed)
-    parts = [_training_pairs(labels, observed, rng, mask_fraction, negatives_per_company) for _ in range(n_rounds)]
-    features = np.concatenate([p[0] for p in parts])
-    label = np.concatenate([p[1] for p in parts])
-    weight = np.concatenate([p[2] for p in parts])
-    n_pos = int(label.sum())
-    if n_pos < 10 or n_pos == len(label):
-        model = ExistenceModel(
-            kind="popularity", booster=None, n_train_pairs=len(label), n_train_positives=n_pos,
-            n_companies=observed.shape[0],
-            note=f"only {n_pos} hidden positives to learn from (need >= 10); scoring by popularity",
-        )
-        return model, (features, label, weight)
-    booster = _fit_booster(features, label, weight, seed, n_estimators, num_threads)
-    gain = booster.feature_importance(importance_type="gain")
+    pairs = TrainingPairs.concat(
+        [_training_pairs(labels, observed, rng, mask_fraction, negatives_per_company, chunk_companies)
+         for _ in range(n_rounds)]
+    )
+    n_pos = int(pairs.label.sum())
+    n_pos_linked = int(pairs.label[pairs.linked].sum())
+    common = {"n_companies": observed.shape[0], "n_train_pairs": len(pairs.label), "n_train_positives": n_pos,
+              "n_train_positives_linked": n_pos_linked}
+    if n_pos_linked < 10 or n_pos_linked == int(pairs.linked.sum()):
+        note = f"only {n_pos_linked} hidden linked positives to learn from (need >= 10); scoring by popularity"
+        return ExistenceModel(kind="popularity", linked_booster=None, note=note, **common), pairs
+    linked = pairs.linked
+    linked_booster = _booster(pairs.features[linked], pairs.label[linked], pairs.weight[linked], seed,
+                              n_estimators, num_threads, FEATURE_NAMES)
+    unlinked = ~linked
+    n_pos_unlinked = int(pairs.label[unlinked].sum())
+    background_booster, note = None, ""
+    if n_pos_unlinked >= 10 and n_pos_unlinked < int(unlinked.sum()):
+        cols = [FEATURE_NAMES.index(f) for f in BACKGROUND_FEATURES]
+        background_booster = _booster(pairs.features[unlinked][:, cols], pairs.label[unlinked],
+                                      pairs.weight[unlinked], seed, max(20, n_estimators // 4), num_threads,
+                                      BACKGROUND_FEATURES, num_leaves=7)
+    else:
+        note = f"{n_pos_unlinked} unlinked positives: unlinked cells get the archetype base rate"
+    gain = linked_booster.feature_importance(importance_type="gain")
     total = float(gain.sum()) or 1.0
     model = ExistenceModel(
-        kind="lightgbm", booster=booster, n_train_pairs=len(label), n_train_positives=n_pos,
-        n_companies=observed.shape[0],
-        feature_importance={name: float(g) / total for name, g in zip(FEATURE_NAMES, gain)},
+        kind="lightgbm", linked_booster=linked_booster, background_booster=background_booster, note=note,
+        feature_importance={name: float(g) / total for name, g in zip(FEATURE_NAMES, gain)}, **common,
     )
-    return model, (features, label, weight)
+    return model, pairs
 
 
 def fit_existence_model(
@@ -301,23 +440,18 @@ def fit_existence_model(
     mask_fraction: float = 0.2,
     n_estimators: int = 200,
     num_threads: int = 2,
-    negatives_per_company: int = 100,
+    negatives_per_company: int = 50,
     n_rounds: int = 2,
+    chunk_companies: int | None = None,
 ) -> ExistenceModel:
-    """Fit the LightGBM existence model on the whole archetype matrix (inner-mask protocol, see module doc)."""
+    """Fit the existence model on the whole archetype matrix (inner-mask protocol, see module doc)."""
     labels = to_sparse(matrix)
-    model, _ = _fit_on(
-        labels, labels.observed, seed, mask_fraction, n_estimators, num_threads, negatives_per_company, n_rounds
-    )
+    model, _ = _fit_on(labels, labels.observed, seed, mask_fraction, n_estimators, num_threads,
+                       negatives_per_company, n_rounds, chunk_companies)
     return model
 
 
 # ------------------------------------------------------------------------------------------- evaluation
-def _chunk_rows(rows: np.ndarray, n_archetypes: int, chunk_companies: int | None) -> list[np.ndarray]:
-    size = chunk_companies or max(1, DEFAULT_CHUNK_CELLS // max(n_archetypes, 1))
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
 def _rank_metrics(scores: np.ndarray, observed: np.ndarray, positive: np.ndarray, tiebreak: np.ndarray) -> dict:
     """Per-company recall@k, NDCG@10, AUC for one chunk. Observed cells are excluded from ranking.
 
@@ -344,26 +478,30 @@ def _rank_metrics(scores: np.ndarray, observed: np.ndarray, positive: np.ndarray
     return out
 
 
-def _method_scores(
-    method: str, context: FeatureContext, rows: np.ndarray, features: np.ndarray, models: dict
-) -> np.ndarray:
-    n_rows, n_arch = features.shape[0], features.shape[1]
+def _grid_predict(predict_proba, popularity: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """A model of (popularity, company size) only, evaluated once per distinct pair and broadcast."""
+    pop_values, pop_index = np.unique(popularity, return_inverse=True)
+    size_values, size_index = np.unique(size, return_inverse=True)
+    grid = np.column_stack([np.tile(np.log1p(pop_values), len(size_values)),
+                            np.repeat(np.log1p(size_values), len(pop_values))])
+    table = predict_proba(grid).reshape(len(size_values), len(pop_values))
+    return table[size_index][:, pop_index]
+
+
+def _method_scores(method: str, context: FeatureContext, block: LinkBlock, models: dict) -> np.ndarray:
     if method == "popularity":
-        return np.broadcast_to(context.popularity[None, :], (n_rows, n_arch))
+        return np.broadcast_to(context.popularity[None, :], block.knn.shape)
     if method == "item_knn":
-        return features[:, :, FEATURE_NAMES.index("knn_score")]
+        return block.knn
     if method == "affinity_heuristic":
         # popularity percentile in [0, 1) boosted by +1 for a shared role and +1 for a shared state
         pop = context.popularity / (context.popularity.max() + 1.0)
-        shares_role = features[:, :, FEATURE_NAMES.index("role_share")] > 0
-        shares_state = features[:, :, FEATURE_NAMES.index("state_share")] > 0
-        return pop[None, :] + shares_role + shares_state
-    flat = features.reshape(n_rows * n_arch, -1)
+        return pop[None, :] + (block.role_share > 0) + (block.state_share > 0)
     if method == "original_gbm":
-        cols = [FEATURE_NAMES.index(f) for f in ORIGINAL_FEATURES]
-        return models["original_gbm"].predict_proba(flat[:, cols])[:, 1].reshape(n_rows, n_arch)
+        gbm = models["original_gbm"]
+        return _grid_predict(lambda x: gbm.predict_proba(x)[:, 1], context.popularity, context.size[block.rows])
     if method == "lightgbm":
-        return models["lightgbm"].predict(flat).reshape(n_rows, n_arch)
+        return models["lightgbm"].score_block(context, block)
     raise ValueError(f"unknown method {method!r}; known: {METHODS}")
 
 
@@ -385,22 +523,22 @@ def evaluate_existence(
     methods: tuple[str, ...] = METHODS,
     n_estimators: int = 200,
     num_threads: int = 2,
-    negatives_per_company: int = 100,
+    negatives_per_company: int = 50,
     n_rounds: int = 2,
     chunk_companies: int | None = None,
     return_per_company: bool = False,
 ):
     """Held-out ranking metrics of every method (long frame: method, metric, value + context columns).
 
-    Metrics: recall@{1,5,10,20,50}, ndcg@10, auc (mean over evaluated companies), and for the learned
-    models the share of importance per feature (metric ``importance:<feature>``). With too few companies
-    having >= 2 archetypes, returns one documented skip row (method 'none').
-    With ``return_per_company`` also returns the per-company metrics (for recall@k plots).
+    Metrics: recall@{1,5,10,20,50}, ndcg@10, auc (means over evaluated companies), and for lightgbm the
+    share of gain importance per feature (metric ``importance:<feature>``). With too few companies having
+    >= 2 archetypes, one documented skip row (method 'none'). ``return_per_company`` also returns the
+    per-company values (for recall@k curves).
     """
-    labels = to_sparse(matrix) if matrix.height else None
-    if labels is None:
+    if matrix.height == 0:
         frame = _skip_frame("empty archetype matrix", 0, 0, seed)
         return (frame, pl.DataFrame()) if return_per_company else frame
+    labels = to_sparse(matrix)
     rng = np.random.default_rng(seed)
     kept, hidden = mask_observed(labels.observed, mask_fraction, rng)
     eval_rows = np.flatnonzero(company_size(hidden) > 0)
@@ -411,15 +549,13 @@ def evaluate_existence(
         )
         return (frame, pl.DataFrame()) if return_per_company else frame
     context = FeatureContext.from_observed(labels, kept)
-    models: dict = {}
-    model, (train_x, train_y, train_w) = _fit_on(
-        labels, kept, seed + 1, mask_fraction, n_estimators, num_threads, negatives_per_company, n_rounds
-    )
-    models["lightgbm"] = model
+    model, pairs = _fit_on(labels, kept, seed + 1, mask_fraction, n_estimators, num_threads,
+                           negatives_per_company, n_rounds, chunk_companies)
+    models: dict = {"lightgbm": model}
     if "original_gbm" in methods:
         cols = [FEATURE_NAMES.index(f) for f in ORIGINAL_FEATURES]
         models["original_gbm"] = HistGradientBoostingClassifier(max_iter=100, random_state=seed).fit(
-            train_x[:, cols], train_y, sample_weight=train_w
+            pairs.features[:, cols], pairs.label, sample_weight=pairs.weight
         )
     tiebreak_order = np.lexsort((rng.permutation(labels.shape[1]), context.popularity))
     tiebreak = np.empty(labels.shape[1])
@@ -427,24 +563,22 @@ def evaluate_existence(
 
     per_company: dict[str, list] = {"method": [], "company_id": [], "metric": [], "value": []}
     for rows in _chunk_rows(eval_rows, labels.shape[1], chunk_companies):
-        features = context.block(rows)
-        observed_block = kept[rows].toarray() > 0
-        positive_block = hidden[rows].toarray() > 0
+        block = context.link_block(rows)
+        positive = hidden[rows].toarray() > 0
         for method in methods:
-            scores = _method_scores(method, context, rows, features, models)
-            for metric, values in _rank_metrics(scores, observed_block, positive_block, tiebreak).items():
+            scores = _method_scores(method, context, block, models)
+            for metric, values in _rank_metrics(scores, block.observed, positive, tiebreak).items():
                 per_company["method"].extend([method] * len(rows))
                 per_company["company_id"].extend(labels.companies[rows].tolist())
                 per_company["metric"].extend([metric] * len(rows))
                 per_company["value"].extend(values.tolist())
-    per_company_frame = pl.DataFrame(per_company, schema={"method": pl.Utf8, "company_id": pl.Utf8,
-                                                          "metric": pl.Utf8, "value": pl.Float64})
+    per_company_frame = pl.DataFrame(
+        per_company, schema={"method": pl.Utf8, "company_id": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64}
+    )
     summary = per_company_frame.group_by("method", "metric").agg(pl.col("value").drop_nans().mean())
-    importance_rows = [
-        {"method": "lightgbm", "metric": f"importance:{name}", "value": share}
-        for name, share in model.feature_importance.items()
-    ]
-    frame = pl.concat([summary, pl.DataFrame(importance_rows, schema=summary.schema)]) if importance_rows else summary
+    importance = [{"method": "lightgbm", "metric": f"importance:{name}", "value": share}
+                  for name, share in model.feature_importance.items()]
+    frame = pl.concat([summary, pl.DataFrame(importance, schema=summary.schema)]) if importance else summary
     frame = frame.with_columns(
         n_companies=pl.lit(labels.shape[0]),
         n_eval_companies=pl.lit(len(eval_rows)),
@@ -460,6 +594,14 @@ def evaluate_existence(
 
 
 # ----------------------------------------------------------------------------------- full-matrix scores
+def schema_top_k() -> dict:
+    return {"company_id": pl.Utf8, "archetype": pl.Utf8, "rank": pl.Int32, "probability": pl.Float64}
+
+
+def schema_above_threshold() -> dict:
+    return {"company_id": pl.Utf8, "archetype": pl.Utf8, "probability": pl.Float64}
+
+
 def score_full_matrix(
     model: ExistenceModel,
     matrix: pl.DataFrame,
@@ -473,11 +615,21 @@ def score_full_matrix(
     probability, and every unobserved cell with probability >= ``threshold``. Memory is bounded by the chunk
     (``chunk_companies`` x n_archetypes cells), never the full grid.
     """
-    labels = to_sparse(matrix) if matrix.height else None
-    if labels is None:
+    if matrix.height == 0:
         return pl.DataFrame(schema=schema_top_k()), pl.DataFrame(schema=schema_above_threshold())
+    labels = to_sparse(matrix)
     context = FeatureContext.from_observed(labels, labels.observed)
     return score_context(model, context, top_k=top_k, threshold=threshold, chunk_companies=chunk_companies)
+
+
+def iter_scored_chunks(model: ExistenceModel, context: FeatureContext, chunk_companies: int | None = None):
+    """Yield (company rows, probability block) chunk by chunk; observed cells are -inf."""
+    n_companies, n_arch = context.observed.shape
+    for rows in _chunk_rows(np.arange(n_companies), n_arch, chunk_companies):
+        block = context.link_block(rows)
+        prob = model.score_block(context, block)
+        prob[block.observed] = -np.inf
+        yield rows, prob
 
 
 def score_context(
@@ -489,52 +641,35 @@ def score_context(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The chunked scorer behind :func:`score_full_matrix`, on an already built context (benchmarks)."""
     labels = context.labels
-    n_companies, n_arch = context.observed.shape
+    n_arch = context.observed.shape[1]
     k = min(top_k, n_arch)
     top_parts, above_parts = [], []
-    for rows in _chunk_rows(np.arange(n_companies), n_arch, chunk_companies):
-        features = context.block(rows)
-        prob = model.predict(features.reshape(len(rows) * n_arch, -1)).reshape(len(rows), n_arch)
-        del features
-        observed = context.observed[rows].tocoo()
-        prob[observed.row, observed.col] = -np.inf
+    for rows, prob in iter_scored_chunks(model, context, chunk_companies):
         top = np.argpartition(-prob, k - 1, axis=1)[:, :k] if k < n_arch else np.tile(np.arange(n_arch), (len(rows), 1))
         top_prob = np.take_along_axis(prob, top, axis=1)
-        order = np.argsort(-top_prob, axis=1, kind="stable")
+        order = np.lexsort((top, -top_prob), axis=1)  # probability, then archetype index: deterministic
         top = np.take_along_axis(top, order, axis=1)
         top_prob = np.take_along_axis(top_prob, order, axis=1)
         valid = np.isfinite(top_prob)
-        r_idx = np.repeat(rows, k).reshape(len(rows), k)
-        top_parts.append(
-            pl.DataFrame(
-                {
-                    "company_id": labels.companies[r_idx[valid]],
-                    "archetype": labels.archetypes[top[valid]],
-                    "rank": (np.tile(np.arange(1, k + 1), (len(rows), 1))[valid]).astype(np.int32),
-                    "probability": top_prob[valid].astype(np.float64),
-                },
-                schema=schema_top_k(),
-            )
-        )
+        company_index = np.broadcast_to(rows[:, None], top.shape)
+        top_parts.append(pl.DataFrame(
+            {
+                "company_id": labels.companies[company_index[valid]],
+                "archetype": labels.archetypes[top[valid]],
+                "rank": np.broadcast_to(np.arange(1, k + 1, dtype=np.int32)[None, :], top.shape)[valid],
+                "probability": top_prob[valid].astype(np.float64),
+            },
+            schema=schema_top_k(),
+        ))
         hit_r, hit_c = np.nonzero(prob >= threshold)
-        above_parts.append(
-            pl.DataFrame(
-                {
-                    "company_id": labels.companies[rows[hit_r]],
-                    "archetype": labels.archetypes[hit_c],
-                    "probability": prob[hit_r, hit_c].astype(np.float64),
-                },
-                schema=schema_above_threshold(),
-            )
-        )
+        above_parts.append(pl.DataFrame(
+            {
+                "company_id": labels.companies[rows[hit_r]],
+                "archetype": labels.archetypes[hit_c],
+                "probability": prob[hit_r, hit_c].astype(np.float64),
+            },
+            schema=schema_above_threshold(),
+        ))
     top_frame = pl.concat(top_parts) if top_parts else pl.DataFrame(schema=schema_top_k())
     above_frame = pl.concat(above_parts) if above_parts else pl.DataFrame(schema=schema_above_threshold())
     return top_frame, above_frame
-
-
-def schema_top_k() -> dict:
-    return {"company_id": pl.Utf8, "archetype": pl.Utf8, "rank": pl.Int32, "probability": pl.Float64}
-
-
-def schema_above_threshold() -> dict:
-    return {"company_id": pl.Utf8, "archetype": pl.Utf8, "probability": pl.Float64}

@@ -19,6 +19,17 @@ from workforce_assets.labor.roles import add_role_and_seniority
 CERTIFIED_STATUSES = ("certified", "certified_withdrawn")
 ARCHETYPE_SEPARATOR = "|"
 UNKNOWN_STATE = "UNK"
+#: wage flags that only note how a wage was read (the annual wage is still trusted); any other flag excludes it
+INFORMATIONAL_WAGE_FLAGS = ("unit_inferred_hour",)
+
+
+def usable_wage(frame_columns) -> pl.Expr:
+    """Annual wage where it is trusted (no flag, or an informational one), else null."""
+    wage = pl.col("annual_wage").cast(pl.Float64) if "annual_wage" in frame_columns else pl.lit(None, dtype=pl.Float64)
+    if "wage_flag" not in frame_columns:
+        return wage
+    trusted = pl.col("wage_flag").is_null() | pl.col("wage_flag").is_in(INFORMATIONAL_WAGE_FLAGS)
+    return pl.when(trusted & (wage > 0)).then(wage)
 
 MATRIX_SCHEMA = {
     "company_id": pl.Utf8,
@@ -79,16 +90,14 @@ def build_archetype_matrix(jobs: pl.DataFrame, certified_only: bool = True) -> p
     """One row per observed (company, role, seniority, state) with counts, workers and median annual wage.
 
     ``workers`` is the sum of the source's worker counts and null where no record of the cell has one
-    (H-1B LCAs carry none); ``median_annual_wage`` uses only wages without a ``wage_flag``.
+    (H-1B LCAs carry none); ``median_annual_wage`` uses only trusted wages (:func:`usable_wage`).
     """
     records, _ = model_records(jobs, certified_only=certified_only)
     if records.is_empty():
         return pl.DataFrame(schema=MATRIX_SCHEMA)
     workers = pl.col("workers").cast(pl.Int64) if "workers" in records.columns else pl.lit(None, dtype=pl.Int64)
-    wage_ok = pl.col("wage_flag").is_null() if "wage_flag" in records.columns else pl.lit(True)
-    wage = pl.col("annual_wage").cast(pl.Float64) if "annual_wage" in records.columns else pl.lit(None, dtype=pl.Float64)
     matrix = (
-        records.with_columns(_workers=workers, _wage=pl.when(wage_ok).then(wage))
+        records.with_columns(_workers=workers, _wage=usable_wage(records.columns))
         .group_by("company_id", "role", "seniority", "state")
         .agg(
             n_records=pl.len().cast(pl.Int64),

@@ -5,11 +5,11 @@ the accuracy measured on rated CVs is the accuracy of the labels on profiles. Im
 recomputed ones and are never requested again.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl
 
+from workforce_assets.annotation import keyword_table
 from workforce_assets.annotation import keywords as kw
 from workforce_assets.annotation import llm as llm_core
 from workforce_assets.annotation import matrix as matrix_core
@@ -33,7 +33,7 @@ def _keyword_set(warehouse: WarehouseResource, name: str) -> kw.KeywordSet:
     rows = warehouse.read("annotation.keyword_lists", "set_name = ?", [name])
     if rows.is_empty():
         raise ValueError(f"keyword set {name!r} not found in annotation.keyword_lists (materialize annotation/keyword_lists)")
-    return kw.keyword_set_from_frame(rows, name)
+    return keyword_table.keyword_set_from_frame(rows, name)
 
 
 def _rated_items(warehouse: WarehouseResource) -> pl.DataFrame:
@@ -54,22 +54,9 @@ def _imported_for(warehouse: WarehouseResource, item_ids: pl.Series) -> pl.DataF
 @dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs], pool=DUCKDB_POOL, kinds={"duckdb", "python"})
 def keyword_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResource, embeddings: EmbeddingsResource) -> dg.MaterializeResult:
     """The reference keyword lists of the original study, and lists learned from the rated CVs (KeyBERT + TF-IDF)."""
-    rated = warehouse.read("inputs.rated_cvs")
-    frames = [kw.keyword_set_to_frame(kw.REFERENCE_KEYWORDS)]
-    meta: dict = {}
-    learning = kw.learning_available()
-    if learning:
-        from workforce_assets.annotation import keyword_learning
-
-        backend = embeddings.get_backend(log=context.log)
-        learned = keyword_learning.learn_keywords_for_pipeline(
-            rated["cv_text"].to_list(), rated["is_ml_expert"].to_numpy(), backend=backend
-        )
-        frames.append(learned.frame)
-        meta.update(stats_metadata(learned.stats))
-    table = pl.concat(frames, how="diagonal_relaxed")
+    table = keyword_table.keyword_set_to_frame(kw.REFERENCE_KEYWORDS)
     warehouse.write("annotation.keyword_lists", table)
-    return dg.MaterializeResult(metadata={**table_metadata(table, "annotation.keyword_lists"), **meta})
+    return dg.MaterializeResult(metadata=table_metadata(table, "annotation.keyword_lists"))
 
 
 def _filter_labels(warehouse: WarehouseResource, items: pl.DataFrame, config: KeywordFilterConfig) -> pl.DataFrame:

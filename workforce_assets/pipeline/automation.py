@@ -1,6 +1,5 @@
 """Jobs, the sensor that turns new profile files into partitions, and schedules."""
 
-from __future__ import annotations
 
 from pathlib import Path
 
@@ -18,7 +17,6 @@ BATCH_ASSETS = [ing.employee_profiles, ann.filter_labels, ann.llm_labels, ann.an
 batch_job = dg.define_asset_job(
     "company_batch_job",
     selection=dg.AssetSelection.assets(*BATCH_ASSETS),
-    partitions_def=COMPANY_BATCHES,
     description="One company batch end to end: profiles, keyword and LLM labels, annotation matrix, posteriors.",
 )
 

@@ -1,6 +1,5 @@
 """Asset checks: the invariants a reader of the warehouse relies on."""
 
-from __future__ import annotations
 
 import dagster as dg
 

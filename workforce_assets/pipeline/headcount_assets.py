@@ -4,7 +4,6 @@ Annotators are aligned by canonical name between the rated CVs and the profiles:
 profiles only if it also has labels on the rated CVs (an asset check guards this).
 """
 
-from __future__ import annotations
 
 import os
 
@@ -12,7 +11,8 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from workforce_assets.headcount import log_debias as log_debias_core
+from workforce_assets.headcount.log_debias import log_debias as original_log_debias
+from workforce_assets.headcount.log_debias import method_counts_from_samples
 from workforce_assets.headcount import parameters as parameters_core
 from workforce_assets.headcount import posterior as posterior_core
 from workforce_assets.pipeline.annotation_assets import annotation_matrix, rated_cv_matrix
@@ -149,10 +149,10 @@ def log_debias(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The original log-debias estimator: a company-level second view from the per-method counts."""
     samples = warehouse.read("annotation.annotation_matrix")
     names = annotator_columns(samples)
-    counts = log_debias_core.method_counts_from_samples(samples, warehouse.read("inputs.companies"), names)
+    counts = method_counts_from_samples(samples, warehouse.read("inputs.companies"), names)
     filters = [n for n in names if n.startswith("filter_")]
     llms = [n for n in names if n.startswith("llm_")]
-    result = log_debias_core.log_debias(counts, filter_methods=filters, llm_methods=llms)
+    result = original_log_debias(counts, filter_methods=filters, llm_methods=llms)
     warehouse.write("headcount.log_debias", result)
     return dg.MaterializeResult(
         metadata={**table_metadata(result, "headcount.log_debias"), "filter_methods": dg.MetadataValue.json(filters), "llm_methods": dg.MetadataValue.json(llms)}

@@ -4,7 +4,6 @@ Each loader writes its loaded rows to ``inputs.<name>`` and its rejected rows to
 ``inputs/quarantine`` is the union of every loader's rejects, so no row is ever dropped silently.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl

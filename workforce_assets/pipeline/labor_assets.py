@@ -4,7 +4,6 @@ Every model is evaluated on held-out rows (masked archetypes, held-out employers
 evaluation tables are long (method, metric, value) so reports and external checks can read them.
 """
 
-from __future__ import annotations
 
 import pickle
 from datetime import datetime, timezone

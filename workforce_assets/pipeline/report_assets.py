@@ -1,6 +1,5 @@
 """Assets of the `reports` group: plotly figures written as HTML and linked from asset metadata."""
 
-from __future__ import annotations
 
 import os
 from pathlib import Path

@@ -98,7 +98,11 @@ def materialize(
     batches: list[str] | None = None,
     log=print,
 ) -> RunReport:
-    """Run the selected assets for every batch of ``input_dir``; stops after a phase that failed."""
+    """Run the selected assets for every batch of ``input_dir``.
+
+    A failed run does not stop later phases (independent branches still run; assets whose inputs are missing
+    fail with a clear error), and the report lists every failure so the CLI can exit non-zero.
+    """
     instance = instance or ensure_instance()
     defs = build_definitions(input_dir=input_dir, duckdb_path=duckdb_path)
     all_batches = register_batches(instance, input_dir)
@@ -107,7 +111,7 @@ def materialize(
     for index, (partitioned, keys) in enumerate(plan_phases(defs, selection)):
         job_name = f"cli_phase_{index}"
         job_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[dg.define_asset_job(
-            job_name, selection=dg.AssetSelection.assets(*keys), partitions_def=COMPANY_BATCHES if partitioned else None,
+            job_name, selection=dg.AssetSelection.assets(*keys),
         )]))
         job = job_defs.resolve_job_def(job_name)
         names = ", ".join(k.to_user_string() for k in keys)
@@ -122,14 +126,16 @@ def materialize(
                 and not e.asset_check_evaluation_data.passed
                 and e.asset_check_evaluation_data.severity == dg.AssetCheckSeverity.ERROR
             ]
-            failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+            failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+            failed_steps = [e.step_key for e in failures]
             report.runs.append({"phase": index, "partition": partition, "run_id": result.run_id, "success": result.success,
                                 "failed_steps": failed_steps, "failed_checks": failed_checks})
             if not result.success:
                 log(f"  FAILED run {result.run_id}: steps {failed_steps}")
+                for event in failures:
+                    error = event.step_failure_data.error
+                    cause = error.cause if error and error.cause else error
+                    log(f"    {event.step_key}: {cause.message.strip() if cause else 'unknown error'}")
             elif failed_checks:
                 log(f"  checks failed in run {result.run_id}: {failed_checks}")
-        if any(not r["success"] for r in report.runs if r["phase"] == index):
-            log("stopping: later phases depend on a failed one")
-            break
     return report

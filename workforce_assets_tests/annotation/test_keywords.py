@@ -111,6 +111,11 @@ def test_terms_that_cannot_be_word_matched_are_refused():
         KeywordSet("bad", ml_terms=("ML",), broad_yes=("node.js",), strict_no=("x",))
     with pytest.raises(ValueError, match="empty"):
         KeywordSet("bad", ml_terms=(), broad_yes=("a",), strict_no=("b",))
+    # empty evidence groups are allowed (a learned set may find none) and never match
+    no_groups = KeywordSet("ml_only", ml_terms=("ML",), broad_yes=(), strict_no=())
+    long = apply_keyword_filters(pl.DataFrame({"item_id": ["a"], "text": ["ML engineer"]}), no_groups)
+    assert dict(zip(long["annotator"], long["label"])) == {
+        "filter_broad_yes": 0, "filter_strict_no": 1, "filter_broad_yes_strict_no": 0}
     assert normalise_term("Cross-Functional") == "cross functional"
     # regex metacharacters are never interpreted; only words are allowed in the first place
     assert terms_pattern(("a b",)).startswith("(?i)\\b")

@@ -207,3 +207,15 @@ def test_load_profiles_missing_column_and_bad_json_and_unsafe_batch(tmp_path):
         load_profiles(write(tmp_path / "y.jsonl", '{"profile_id": 1,\n'), "y")
     with pytest.raises(ValueError, match="not a safe partition key"):
         load_profiles(write(tmp_path / "z.csv", "profile_id,company_id,profile_text\n"), "../z")
+
+
+def test_rows_with_the_same_empty_text_are_exact_duplicates(tmp_path):
+    text = "cv_id,cv_text,is_ml_expert\na,,1\na,,1\nb,,0\nb,x,0\n"
+    result = load_rated_cvs(write(tmp_path / "rated_cvs.csv", text))
+    assert reasons(result) == {2: "exact duplicate of row 1", 4: "duplicate cv_id with conflicting values (row 3 kept)"}
+
+
+def test_row_with_more_fields_than_the_header_is_a_clear_error(tmp_path):
+    path = write(tmp_path / "rated_cvs.csv", "cv_id,cv_text,is_ml_expert\na,b,1,extra\n")
+    with pytest.raises(ValueError, match=r"rated_cvs\.csv: cannot be read as \.csv"):
+        load_rated_cvs(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import dagster as dg
 
 
@@ -33,7 +35,7 @@ def test_sensor_registers_only_new_batches(tmp_path, monkeypatch):
 def test_weekly_schedule_requests_every_registered_batch():
     from workforce_assets.pipeline.automation import weekly_batch_backfill
 
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("company_batches", ["b1", "b2"])
-    requests = list(weekly_batch_backfill(dg.build_schedule_context(instance=instance)))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("company_batches", ["b1", "b2"])
+        requests = list(weekly_batch_backfill(dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 22, 3))))
     assert sorted(r.partition_key for r in requests) == ["b1", "b2"]

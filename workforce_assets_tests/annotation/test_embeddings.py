@@ -1,0 +1,139 @@
+"""Embedding backends: the Modal-or-local decision, chunking, strict failures, the packaged local model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from workforce_assets.annotation.embeddings import (
+    ENV_MODAL_APP,
+    EmbeddingBackendError,
+    LocalSentenceTransformerBackend,
+    ModalEmbeddingBackend,
+    choose_backend,
+    chunk_texts,
+)
+
+
+class _FakeMethod:
+    def __init__(self, log: list, fail: bool = False, drop_one: bool = False):
+        self.log, self.fail, self.drop_one = log, fail, drop_one
+
+    def map(self, chunks):
+        chunks = list(chunks)
+        self.log.append(chunks)
+        if self.fail:
+            raise RuntimeError("container crashed")
+        for chunk in chunks:
+            rows = chunk[:-1] if self.drop_one else chunk
+            yield np.array([[len(t), i] for i, t in enumerate(rows)], dtype=np.float32)
+
+
+class _FakeCls:
+    """Stands in for modal.Cls.from_name(...): instantiated with parameters, exposes .embed.map."""
+
+    def __init__(self, log: list, **behaviour):
+        self.log, self.behaviour, self.params = log, behaviour, None
+
+    def __call__(self, **params):
+        self.params = params
+        self.embed = _FakeMethod(self.log, **self.behaviour)
+        return self
+
+
+def test_chunking_keeps_order_and_sizes():
+    texts = [f"t{i}" for i in range(10)]
+    chunks = chunk_texts(texts, 4)
+    assert [len(c) for c in chunks] == [4, 4, 2]
+    assert sum(chunks, []) == texts
+    assert chunk_texts([], 3) == []
+    with pytest.raises(ValueError):
+        chunk_texts(texts, 0)
+
+
+@pytest.mark.parametrize("token, app, expect", [(False, "", "local"), (True, "", "local"),
+                                                (False, "workforce-embeddings", "local"),
+                                                (True, "workforce-embeddings", "modal")])
+def test_backend_decision(token, app, expect):
+    log: list = []
+    choice = choose_backend(modal_app=app, token_present=lambda: token, lookup=lambda a, c: _FakeCls(log))
+    assert choice.backend.name == expect
+    assert choice.metadata["backend"] == expect and choice.metadata["reason"] == choice.reason
+    if expect == "local":
+        assert "Modal not configured" in choice.reason
+        assert ("Modal token" in choice.reason) == (not token)
+        assert (ENV_MODAL_APP in choice.reason) == (not app)
+    else:
+        assert "Modal configured" in choice.reason
+
+
+def test_decision_reads_environment(monkeypatch):
+    monkeypatch.setenv(ENV_MODAL_APP, "my-app")
+    monkeypatch.setenv("MODAL_TOKEN_ID", "ak-test")
+    monkeypatch.setenv("MODAL_TOKEN_SECRET", "as-test")
+    log: list = []
+    choice = choose_backend(lookup=lambda app, cls: _FakeCls(log))
+    assert choice.backend.name == "modal" and choice.metadata["app"] == "my-app"
+
+
+def test_configured_but_failing_modal_raises_instead_of_falling_back():
+    def broken_lookup(app, cls):
+        raise ConnectionError("app not deployed")
+
+    with pytest.raises(EmbeddingBackendError, match="configured.*app not deployed.*modal deploy"):
+        choose_backend(modal_app="missing-app", token_present=lambda: True, lookup=broken_lookup)
+
+
+def test_modal_backend_maps_over_chunks_in_order():
+    log: list = []
+    backend = ModalEmbeddingBackend("app", model_name="BAAI/bge-large-en-v1.5", chunk_size=3,
+                                    lookup=lambda a, c: _FakeCls(log))
+    texts = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff", "g"]
+    vectors = backend.embed(texts)
+    assert log == [[["a", "bb", "ccc"], ["dddd", "eeeee", "ffffff"], ["g"]]]  # one .map call over 3 chunks
+    assert vectors.shape == (7, 2) and vectors.dtype == np.float32
+    assert vectors[:, 0].tolist() == [len(t) for t in texts]  # rows come back in the texts' order
+    assert backend._remote.params == {"model_name": "BAAI/bge-large-en-v1.5"}
+    # KeyBERT gets an embedder that delegates to the backend, never a model name to download
+    assert backend.keybert_model().embed(["xy"]).tolist() == [[2.0, 0.0]]
+
+
+def test_modal_backend_errors_are_clear():
+    failing = ModalEmbeddingBackend("app", chunk_size=2, lookup=lambda a, c: _FakeCls([], fail=True))
+    with pytest.raises(EmbeddingBackendError, match="3 texts in 2 chunks failed"):
+        failing.embed(["a", "b", "c"])
+    short = ModalEmbeddingBackend("app", chunk_size=2, lookup=lambda a, c: _FakeCls([], drop_one=True))
+    with pytest.raises(EmbeddingBackendError, match="different number"):
+        short.embed(["a", "b", "c"])
+    with pytest.raises(ValueError, match="not strings"):
+        short.embed(["a", None])
+
+
+def test_modal_app_imports_without_credentials(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
+    env["HOME"] = str(tmp_path)  # no ~/.modal.toml either
+    code = ("import workforce_assets.annotation.modal_app as m; "
+            "print(m.APP_NAME, m.DEFAULT_MODEL in m.BAKED_MODELS, type(m.app).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["workforce-embeddings", "True", "App"]
+
+
+@pytest.fixture(scope="module")
+def local_backend():
+    return LocalSentenceTransformerBackend()
+
+
+def test_local_packaged_model_embeds_offline(local_backend):
+    vectors = local_backend.embed(["deep learning researcher", "deep learning researcher", "pastry chef"])
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(vectors[0], vectors[1], rtol=1e-5)
+    cosine = vectors @ vectors.T / np.outer(np.linalg.norm(vectors, axis=1), np.linalg.norm(vectors, axis=1))
+    assert cosine[0, 1] > 0.99 > cosine[0, 2]
+    assert local_backend.describe()["backend"] == "local"
+    with pytest.raises(EmbeddingBackendError):
+        LocalSentenceTransformerBackend("/nonexistent/model")
