@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--density", type=float, default=0.0003)
     parser.add_argument("--top-k", type=int, default=20)
     parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument("--n-estimators", type=int, default=200)
+    parser.add_argument("--n-estimators", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

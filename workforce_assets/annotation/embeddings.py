@@ -117,10 +117,13 @@ class ModalEmbeddingBackend:
 
     def __init__(self, app_name: str, model_name: str | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE,
                  class_name: str = MODAL_CLASS_NAME, lookup: Callable | None = None):
-        from workforce_assets.annotation.modal_app import DEFAULT_MODEL
+        from workforce_assets.annotation.modal_app import BAKED_MODELS, DEFAULT_MODEL
 
         self.app_name, self.class_name = app_name, class_name
         self.model_name = model_name or DEFAULT_MODEL
+        if self.model_name not in BAKED_MODELS:  # the image has no other model, and must not download one
+            raise EmbeddingBackendError(f"Modal model {self.model_name!r} is not baked into the image; choose "
+                                        f"from {BAKED_MODELS} or add it to BAKED_MODELS and redeploy")
         self.chunk_size = chunk_size
         self._lookup = lookup
         self._remote = None
@@ -202,26 +205,55 @@ class BackendChoice:
     metadata: dict = field(default_factory=dict)
 
 
-def choose_backend(modal_app: str | None = None, modal_model: str | None = None,
-                   chunk_size: int = DEFAULT_CHUNK_SIZE, local_model_path: str | Path | None = None,
-                   token_present: Callable[[], bool] = modal_token_present,
-                   lookup: Callable | None = None, check: bool = True) -> BackendChoice:
-    """Modal when configured (token and app name), otherwise local with the reason logged.
+PREFERENCES = ("auto", "local", "modal")
 
-    ``modal_app`` / ``modal_model`` default to ``WORKFORCE_MODAL_APP`` / ``WORKFORCE_MODAL_EMBEDDING_MODEL``.
-    With ``check`` the Modal class is reached at once, so a configured-but-broken Modal raises here.
+
+def resolve_modal_model(name: str | None) -> str | None:
+    """Accept short names of baked models (``all-MiniLM-L6-v2`` -> ``sentence-transformers/all-MiniLM-L6-v2``)."""
+    if not name:
+        return None
+    from workforce_assets.annotation.modal_app import BAKED_MODELS
+
+    matches = [m for m in BAKED_MODELS if m == name or m.split("/")[-1] == name]
+    return matches[0] if len(matches) == 1 else name
+
+
+def choose_backend(preference: str = "auto", modal_app: str | None = None, model_name: str | None = None,
+                   chunk_size: int = DEFAULT_CHUNK_SIZE, local_model_path: str | Path | None = None,
+                   log=None, token_present: Callable[[], bool] = modal_token_present,
+                   lookup: Callable | None = None, check: bool = True) -> BackendChoice:
+    """Pick the embedding backend and say why.
+
+    ``preference``: ``auto`` uses Modal when configured (a token and an app name) and the local model
+    otherwise, logging the reason; ``modal`` requires Modal and raises when it is not configured; ``local``
+    always uses the packaged model. ``modal_app`` / ``model_name`` default to ``WORKFORCE_MODAL_APP`` /
+    ``WORKFORCE_MODAL_EMBEDDING_MODEL``; ``model_name`` selects the Modal model (the local backend always
+    runs the packaged MiniLM, or ``local_model_path``). With ``check`` the Modal class is reached at once, so
+    a configured-but-broken Modal raises here, never falls back. ``log`` (e.g. Dagster's ``context.log``)
+    receives the decision too.
     """
-    app = modal_app if modal_app is not None else os.environ.get(ENV_MODAL_APP, "").strip()
-    model = modal_model if modal_model is not None else (os.environ.get(ENV_MODAL_MODEL) or None)
-    has_token = token_present()
-    if app and has_token:
+    if preference not in PREFERENCES:
+        raise ValueError(f"embedding backend preference must be one of {PREFERENCES}, got {preference!r}")
+    app = (modal_app if modal_app is not None else os.environ.get(ENV_MODAL_APP, "")).strip()
+    model = resolve_modal_model(model_name if model_name is not None else os.environ.get(ENV_MODAL_MODEL))
+    has_token = token_present() if preference != "local" else False
+    missing = [what for what, ok in (("a Modal token", has_token), (f"a Modal app name ({ENV_MODAL_APP})", bool(app)))
+               if not ok]
+    if preference == "modal" and missing:
+        raise EmbeddingBackendError(f"embedding backend 'modal' requested but Modal is not configured: missing "
+                                    f"{' and '.join(missing)} (see docs/modal.md)")
+    if preference != "local" and not missing:
         backend = ModalEmbeddingBackend(app, model_name=model, chunk_size=chunk_size, lookup=lookup)
         if check:
             backend.check()
-        reason = f"Modal configured: token present and app {app!r}"
+        reason = f"Modal configured: token present and app {app!r}, model {backend.model_name!r}"
     else:
-        missing = [what for what, ok in (("a Modal token", has_token), (f"{ENV_MODAL_APP}", bool(app))) if not ok]
-        reason = f"using the local model: Modal not configured (missing {' and '.join(missing)})"
         backend = LocalSentenceTransformerBackend(local_model_path)
+        if preference == "local":
+            reason = "using the local model: requested"
+        else:
+            reason = f"using the local model: Modal not configured (missing {' and '.join(missing)})"
     logger.info("embedding backend: %s", reason)
+    if log is not None:
+        log.info(f"embedding backend: {reason}")
     return BackendChoice(backend=backend, reason=reason, metadata={**backend.describe(), "reason": reason})

@@ -365,8 +365,17 @@ def cross_validate_keywords(rated: pl.DataFrame, candidates: pl.DataFrame,
 # --------------------------------------------------------------------------------------------- reference
 
 
-def reference_agreement(rated: pl.DataFrame, keyword_set: KeywordSet = REFERENCE_KEYWORDS) -> pl.DataFrame:
-    """Our filters vs the published filter columns (same names) of the rated CVs: agreement per filter."""
+def reference_agreement(rated: pl.DataFrame, keyword_set: KeywordSet = REFERENCE_KEYWORDS,
+                        published_long: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Our filters vs the published filter labels of the rated CVs: agreement per filter.
+
+    The published labels are either columns of ``rated`` named like the filters, or ``published_long``
+    (long-form annotations, e.g. the imported ones; only the three filter annotators are used).
+    """
+    if published_long is not None:
+        wide = (published_long.filter(pl.col("annotator").is_in(list(FILTER_NAMES)))
+                .pivot(on="annotator", index="item_id", values="label", aggregate_function=None))
+        rated = rated.select(pl.col("item_id").cast(pl.Utf8), "text").join(wide, on="item_id", how="left")
     missing = [f for f in FILTER_NAMES if f not in rated.columns]
     if missing:
         raise ValueError(f"rated CVs lack published filter column(s) {missing}")

@@ -153,8 +153,9 @@ def read_cache(cache_path: Path, cache_model: str, shas: list[str]) -> dict[str,
     with connect(cache_path) as conn:
         rows = conn.execute(
             f"select text_sha256, raw_response, label from {CACHE_TABLE} "
-            "where model = ? and prompt_version = ? and text_sha256 in (select unnest(?::varchar[]))",
-            [cache_model, PROMPT_VERSION, shas],
+            "where model = ? and prompt_version = ? "
+            """and text_sha256 in (select unnest(from_json(?::json, '["VARCHAR"]')))""",
+            [cache_model, PROMPT_VERSION, json.dumps(shas)],
         ).fetchall()
     return {sha: (raw, label) for sha, raw, label in rows}
 
@@ -461,7 +462,9 @@ def annotate_with_llms(
 
     ``skip`` holds (item_id, annotator) pairs already labelled by import: they are neither requested nor
     returned. Empty text and annotators without their API key give missing labels (with a warning), never a
-    crash. ``concurrency`` is per annotator. ``budget_usd`` stops new calls once the spent cost reaches it.
+    crash. ``concurrency`` is per annotator. ``budget_usd`` is for the whole run (all annotators): once the
+    cost spent reaches it no new call starts; calls already in flight finish, so the overshoot is at most
+    ``concurrency`` calls per annotator. Cached answers cost nothing and are always used.
     """
     coroutine_args = dict(items=items, annotators=list(annotators), cache_path=cache_path, skip=skip,
                           budget_usd=budget_usd, concurrency=concurrency, timeout_s=timeout_s,

@@ -98,10 +98,12 @@ def combine_annotations(*long_frames: pl.DataFrame) -> pl.DataFrame:
     (keyword_filter / llm). Two different labels at the same preference level are a conflict and raise:
     which one is right cannot be decided here.
     """
-    frames = [validate_long(f).select(LONG_COLUMNS) for f in long_frames if f is not None]
+    frames = [validate_long(f) for f in long_frames if f is not None]
     if not frames:
         return pl.DataFrame(schema=LONG_SCHEMA)
-    stacked = pl.concat(frames).with_columns(
+    extras = list(dict.fromkeys(c for f in frames for c in f.columns if c not in LONG_COLUMNS))
+    # extra columns (e.g. source_file of imported labels) are kept, null where a frame lacks them
+    stacked = pl.concat(frames, how="diagonal_relaxed").with_columns(
         # labelled before missing, then by source precedence: one integer so one min() decides
         (pl.col("label").is_null().cast(pl.Int16) * 100
          + pl.col("source").replace_strict(SOURCE_PRECEDENCE, return_dtype=pl.Int16)).alias("_priority"),
@@ -114,8 +116,14 @@ def combine_annotations(*long_frames: pl.DataFrame) -> pl.DataFrame:
                          f"of equal precedence, e.g. {conflicts.head(3).select('item_id', 'annotator').rows()}")
     return (
         top.unique(["item_id", "annotator"], keep="first", maintain_order=True)
-        .select(LONG_COLUMNS)
+        .select(*LONG_COLUMNS, *extras)
     )
+
+
+def labelled_pairs(long: pl.DataFrame) -> frozenset[tuple[str, str]]:
+    """(item_id, annotator) pairs that already carry a label: the ``skip`` set for the LLM annotators."""
+    labelled = validate_long(long).filter(pl.col("label").is_not_null())
+    return frozenset(labelled.select("item_id", "annotator").iter_rows())
 
 
 def coverage(long: pl.DataFrame, by: str | None = None) -> pl.DataFrame:

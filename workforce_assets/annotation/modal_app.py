@@ -4,7 +4,7 @@ Deploy (one command, from the repository root, after `modal token new`):
 
     modal deploy workforce_assets/annotation/modal_app.py
 
-then set ``WORKFORCE_MODAL_APP=workforce-embeddings`` (and optionally ``WORKFORCE_MODAL_EMBEDDING_MODEL``
+then set ``WORKFORCE_MODAL_APP=workforce-assets-embeddings`` (and optionally ``WORKFORCE_MODAL_EMBEDDING_MODEL``
 to one of ``BAKED_MODELS``) where the pipeline runs. The models are downloaded into the image when it is
 built, so containers never download at run time. Importing this module needs neither Modal credentials
 nor a network: only ``modal deploy`` talks to Modal.
@@ -12,7 +12,7 @@ nor a network: only ``modal deploy`` talks to Modal.
 
 import modal
 
-APP_NAME = "workforce-embeddings"
+APP_NAME = "workforce-assets-embeddings"
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: Models baked into the image (a larger one for better keyphrases); a model not listed is refused.
 BAKED_MODELS = (DEFAULT_MODEL, "BAAI/bge-large-en-v1.5")

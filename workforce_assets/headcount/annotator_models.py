@@ -173,6 +173,8 @@ class LogLinearModel:
         w = weights[used]
         total = w.sum()
 
+        scale = 1.0 / max(total, 1.0)  # per-item objective: the same optimum, tolerances that mean the same
+
         def objective(theta):
             energy = features @ theta
             log_z = special.logsumexp(energy)
@@ -183,7 +185,7 @@ class LogLinearModel:
             within = np.exp(masked - log_num[:, None])
             data_expectation = w @ (within @ features)
             gradient = -(data_expectation - total * model_expectation) + penalty * theta
-            return value, gradient
+            return value * scale, gradient * scale
 
         result = optimize.minimize(objective, start, jac=True, method="L-BFGS-B")
         return result.x
@@ -225,19 +227,32 @@ class SaturatedModel:
     max_annotators: int = 16
     base_options: dict = field(default_factory=dict)
     _base_model: object = field(default=None, repr=False)
+    _cache: tuple | None = field(default=None, repr=False)
 
-    def log_likelihood(self, patterns: np.ndarray, class_weights: np.ndarray) -> np.ndarray:
+    def _base_probability(self, patterns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(2^m, 2) base-model probabilities of every full label vector, cached per (patterns, weights)."""
+        key = (patterns.tobytes(), patterns.shape, weights.tobytes())
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        if self._base_model is None:
+            self._base_model = make_model(self.base, **self.base_options)
+        states = _full_states(patterns.shape[1])
+        stacked = np.vstack([patterns, states])
+        base_weights = np.vstack([weights, np.zeros((states.shape[0], 2))])
+        base_log = self._base_model.log_likelihood(stacked, base_weights)[patterns.shape[0]:]
+        probability = np.exp(base_log - special.logsumexp(base_log, axis=0, keepdims=True))
+        self._cache = (key, probability)
+        return probability
+
+    def log_likelihood(self, patterns: np.ndarray, class_weights: np.ndarray,
+                       labelled_weights: np.ndarray | None = None) -> np.ndarray:
+        """``labelled_weights`` (the rated items alone, in EM) fit the base model; else ``class_weights`` do."""
         n_annotators = patterns.shape[1]
         if n_annotators > self.max_annotators:
             raise ValueError(f"saturated model enumerates 2^{n_annotators} label vectors; too many annotators")
-        if self._base_model is None:
-            self._base_model = make_model(self.base, **self.base_options)
-        states = _full_states(n_annotators)
-        stacked = np.vstack([patterns, states])
-        base_weights = np.vstack([class_weights, np.zeros((states.shape[0], 2))])
-        base_log = self._base_model.log_likelihood(stacked, base_weights)[patterns.shape[0]:]
-        base_probability = np.exp(base_log - special.logsumexp(base_log, axis=0, keepdims=True))
-        states = states.astype(float)
+        base_probability = self._base_probability(
+            patterns, class_weights if labelled_weights is None else labelled_weights)
+        states = _full_states(n_annotators).astype(float)
         yes = (patterns == 1).astype(float)
         no = (patterns == 0).astype(float)
         consistent = ((yes @ (1.0 - states).T + no @ states.T) == 0).astype(float)

@@ -22,7 +22,7 @@ import polars as pl
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from workforce_assets.headcount.annotator_models import make_model
+from workforce_assets.headcount.annotator_models import SaturatedModel, make_model
 from workforce_assets.headcount.patterns import PatternData, build_pattern_data
 from workforce_assets.headcount.prevalence import (
     PrevalenceGrid,
@@ -30,6 +30,7 @@ from workforce_assets.headcount.prevalence import (
     fit_zero_inflated_beta,
     grid_posterior,
     pattern_grid_log_likelihood,
+    posterior_cdf,
     sample_prevalence,
 )
 
@@ -82,6 +83,13 @@ def _check_rated(data: PatternData) -> None:
                          f"{int(per_class[1])} positives")
 
 
+def _fit(model, patterns: np.ndarray, weights: np.ndarray, labelled_weights: np.ndarray) -> np.ndarray:
+    """Fit on all weights; a model with a base fitted on rated items alone (saturated) is told which those are."""
+    if isinstance(model, SaturatedModel):
+        return model.log_likelihood(patterns, weights, labelled_weights=labelled_weights)
+    return model.log_likelihood(patterns, weights)
+
+
 def semi_supervised_fit(
     data: PatternData,
     model,
@@ -111,7 +119,7 @@ def semi_supervised_fit(
     for _ in range(n_iterations):
         pattern_grid = pattern_grid_log_likelihood(log_lik, grid)
         company_log_lik = np.asarray(company_patterns @ pattern_grid)
-        prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior)
+        prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior, max_iterations=15)
         posterior = grid_posterior(company_log_lik, prior, grid)
         # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples
         expert_given = np.exp(log_pi[None, :] + log_lik[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])
@@ -120,7 +128,7 @@ def semi_supervised_fit(
         unlabelled = np.zeros_like(labelled_weights)
         np.add.at(unlabelled[:, 1], data.entry_pattern, unlabelled_weight * data.entry_count * share)
         np.add.at(unlabelled[:, 0], data.entry_pattern, unlabelled_weight * data.entry_count * (1.0 - share))
-        new_log_lik = model.log_likelihood(data.patterns, labelled_weights + unlabelled)
+        new_log_lik = _fit(model, data.patterns, labelled_weights + unlabelled, labelled_weights)
         change = np.max(np.abs(new_log_lik[sampled_patterns] - log_lik[sampled_patterns]))
         log_lik = new_log_lik
         if change < tolerance:
@@ -141,19 +149,22 @@ def _draw_counts(
     """(n_companies, n_draws) whole-company counts: sampled employees' latent labels + unsampled binomial."""
     n_sampled = data.n_sampled
     unsampled = data.headcounts - n_sampled
-    log_ratio = (log_lik[:, 1] - log_lik[:, 0])[data.entry_pattern]
+    # P(expert | pattern, pi) = pi r / (1 + pi (r - 1)) with r the pattern's likelihood ratio
+    ratio_minus_one = np.expm1(log_lik[:, 1] - log_lik[:, 0])[data.entry_pattern][:, None]
+    ratio = ratio_minus_one + 1.0
     out = np.empty((data.n_companies, n_draws), dtype=np.int64)
     n_entries = max(data.entry_pattern.size, 1)
     step = max(1, min(n_draws, chunk_cells // max(n_entries, data.n_companies)))
+    cdf = posterior_cdf(posterior)
     for start in range(0, n_draws, step):
         size = min(step, n_draws - start)
-        prevalence = sample_prevalence(posterior, grid, size, rng)
+        prevalence = sample_prevalence(cdf, grid, size, rng)
         counts = rng.binomial(unsampled[:, None], prevalence)
         if data.entry_pattern.size:
             entry_prevalence = prevalence[data.entry_company]
-            with np.errstate(divide="ignore"):
-                logit_expert = special.logit(entry_prevalence) + log_ratio[:, None]
-            expert_probability = special.expit(logit_expert)
+            expert_probability = entry_prevalence * ratio
+            expert_probability /= 1.0 + entry_prevalence * ratio_minus_one
+            np.clip(expert_probability, 0.0, 1.0, out=expert_probability)
             sampled_experts = rng.binomial(data.entry_count[:, None], expert_probability)
             counts += np.asarray(entry_to_company @ sampled_experts).astype(np.int64)
         out[:, start:start + size] = counts
@@ -247,7 +258,7 @@ def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: Poster
     allocation = np.diff(np.linspace(0, n_draws, n_bootstrap + 1).round().astype(int))
     draws = np.empty((data.n_companies, n_draws), dtype=np.int64)
     priors: list[ZeroInflatedBeta] = []
-    prior = None
+    prior = em_prior = None
     semi_supervised = options.fit == "semi_supervised" and data.entry_pattern.size > 0
     position = 0
     for size in allocation:
@@ -255,13 +266,15 @@ def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: Poster
         if semi_supervised:
             # each resample starts EM from its own supervised fit: EM barely moves along the direction the
             # company samples cannot identify, so the resampled rated items carry that uncertainty
-            log_lik, _, _ = semi_supervised_fit(data, model, labelled, em_grid, n_iterations=options.em_iterations,
-                                                unlabelled_weight=options.unlabelled_weight)
+            log_lik, _, em_prior = semi_supervised_fit(data, model, labelled, em_grid,
+                                                       n_iterations=options.em_iterations,
+                                                       unlabelled_weight=options.unlabelled_weight, prior=em_prior)
         else:
             log_lik = model.log_likelihood(data.patterns, labelled)
-        company_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, grid))
-        prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior)
+        coarse_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))
+        prior = fit_zero_inflated_beta(coarse_log_lik, em_grid, start=prior)
         priors.append(prior)
+        company_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, grid))
         posterior = grid_posterior(company_log_lik, prior, grid)
         draws[:, position:position + size] = _draw_counts(data, log_lik, posterior, grid, int(size), rng,
                                                           entry_to_company)

@@ -41,6 +41,11 @@ class PrevalenceGrid:
     def size(self) -> int:
         return self.values.size
 
+    @property
+    def edges(self) -> np.ndarray:
+        """Edges of the cells of (0, 1]: lower[1], ..., lower[-1], upper[-1]."""
+        return np.r_[self.lower[1:], self.upper[-1]]
+
 
 @dataclass(frozen=True)
 class ZeroInflatedBeta:
@@ -51,9 +56,10 @@ class ZeroInflatedBeta:
     beta: float
 
     def cell_masses(self, grid: PrevalenceGrid) -> np.ndarray:
-        cdf_upper = special.betainc(self.alpha, self.beta, grid.upper[1:])
-        cdf_lower = special.betainc(self.alpha, self.beta, grid.lower[1:])
-        masses = np.r_[self.zero_weight, (1.0 - self.zero_weight) * np.clip(cdf_upper - cdf_lower, 0.0, None)]
+        cdf = special.betainc(self.alpha, self.beta, grid.edges)
+        masses = np.empty(grid.size)
+        masses[0] = self.zero_weight
+        masses[1:] = (1.0 - self.zero_weight) * np.clip(np.diff(cdf), 0.0, None)
         return masses / masses.sum()
 
     def mean(self) -> float:
@@ -73,29 +79,34 @@ def fit_zero_inflated_beta(
     grid: PrevalenceGrid,
     start: ZeroInflatedBeta | None = None,
     prior_sd: float = 3.0,
+    max_iterations: int = 100,
 ) -> ZeroInflatedBeta:
     """Empirical Bayes: maximise the marginal likelihood of all companies' samples over (zero_weight, alpha, beta).
 
-    company_log_lik: (n_companies, n_grid) log P(company's sampled patterns | prevalence = grid value).
-    A weak normal prior (sd ``prior_sd``) on logit(zero_weight), log(alpha), log(beta) keeps the fit finite
-    when few companies are given. Companies without samples carry no information and drop out naturally.
+    company_log_lik: (n_companies, n_grid) log P(company's sampled patterns | prevalence = grid value);
+    the hyperparameters do not depend on the grid, so a coarse grid serves (each evaluation is one
+    matrix-vector product over it). A weak normal prior (sd ``prior_sd``) on logit(zero_weight), log(alpha),
+    log(beta) keeps the fit finite when few companies are given. Companies without samples carry no
+    information and drop out. Direct quasi-Newton on the marginal likelihood: EM on the same problem
+    crawls along the near-flat direction that trades the zero atom against Beta mass near zero.
     """
     informative = np.ptp(company_log_lik, axis=1) > 0
+    prior = start or ZeroInflatedBeta(0.3, 0.5, 10.0)
     if not informative.any():
-        return start or ZeroInflatedBeta(0.3, 0.5, 10.0)
+        return prior
     rows = company_log_lik[informative]
     scaled = np.exp(rows - rows.max(axis=1, keepdims=True))
-    start = start or ZeroInflatedBeta(0.3, 0.5, 10.0)
-    x0 = np.array([special.logit(np.clip(start.zero_weight, 1e-4, 1 - 1e-4)), np.log(start.alpha), np.log(start.beta)])
+    x0 = np.array([special.logit(np.clip(prior.zero_weight, 1e-4, 1 - 1e-4)), np.log(prior.alpha), np.log(prior.beta)])
 
     def negative_log_posterior(x):
-        prior = ZeroInflatedBeta(special.expit(x[0]), np.exp(x[1]), np.exp(x[2]))
-        marginal = scaled @ prior.cell_masses(grid)
+        candidate = ZeroInflatedBeta(special.expit(x[0]), np.exp(x[1]), np.exp(x[2]))
+        marginal = scaled @ candidate.cell_masses(grid)
         return -np.sum(np.log(np.maximum(marginal, 1e-300))) + 0.5 * np.sum((x / prior_sd) ** 2)
 
     result = optimize.minimize(
         negative_log_posterior, x0, method="L-BFGS-B",
         bounds=[(-9.0, 9.0), (np.log(0.02), np.log(50.0)), (np.log(0.05), np.log(1e5))],
+        options={"maxiter": max_iterations},
     )
     x = result.x
     return ZeroInflatedBeta(float(special.expit(x[0])), float(np.exp(x[1])), float(np.exp(x[2])))
@@ -103,20 +114,28 @@ def fit_zero_inflated_beta(
 
 def grid_posterior(company_log_lik: np.ndarray, prior: ZeroInflatedBeta, grid: PrevalenceGrid) -> np.ndarray:
     """(n_companies, n_grid) posterior probabilities of each prevalence cell."""
-    log_post = company_log_lik + np.log(np.maximum(prior.cell_masses(grid), 1e-300))[None, :]
-    log_post -= special.logsumexp(log_post, axis=1, keepdims=True)
-    return np.exp(log_post)
+    posterior = np.exp(company_log_lik - company_log_lik.max(axis=1, keepdims=True)) * prior.cell_masses(grid)[None, :]
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    return posterior
 
 
-def sample_prevalence(posterior: np.ndarray, grid: PrevalenceGrid, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-    """(n_companies, n_draws) prevalences: a cell by inverse CDF, then uniform within the cell (0 for the atom)."""
-    n_companies = posterior.shape[0]
+def posterior_cdf(posterior: np.ndarray) -> np.ndarray:
+    """Row-wise cumulative probabilities, offset by the row index so one searchsorted serves all rows."""
     cdf = np.cumsum(posterior, axis=1)
     cdf /= cdf[:, -1:]
+    cdf += np.arange(posterior.shape[0])[:, None]
+    return cdf.ravel()
+
+
+def sample_prevalence(cdf: np.ndarray, grid: PrevalenceGrid, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_companies, n_draws) prevalences: a cell by inverse CDF, then uniform within the cell (0 for the atom).
+
+    ``cdf`` comes from :func:`posterior_cdf`.
+    """
+    n_companies = cdf.size // grid.size
     offsets = np.arange(n_companies)[:, None]
-    flat = (cdf + offsets).ravel()
-    u = rng.random((n_companies, n_draws))
-    cell = np.searchsorted(flat, (u + offsets).ravel(), side="left").reshape(n_companies, n_draws) - offsets * grid.size
+    u = rng.random((n_companies, n_draws)) + offsets
+    cell = np.searchsorted(cdf, u.ravel(), side="left").reshape(n_companies, n_draws) - offsets * grid.size
     cell = np.clip(cell, 0, grid.size - 1)
     within = rng.random((n_companies, n_draws))
     return grid.lower[cell] + within * (grid.upper[cell] - grid.lower[cell])

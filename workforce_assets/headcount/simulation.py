@@ -39,14 +39,19 @@ def draw_companies(
     max_sampled: int = 2_000,
     min_sampled: int = 1,
     sample_size_range: tuple[int, int] | None = None,
+    sample_sizes: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Companies with log-uniform headcounts, a sample size, and a prevalence (exactly 0 for ``zero_share``).
 
     Sample sizes are a log-uniform fraction of headcount (clipped to [min_sampled, max_sampled]), or, with
-    ``sample_size_range``, log-uniform sizes in that range; never more than the headcount.
+    ``sample_size_range``, log-uniform sizes in that range, or exactly ``sample_sizes`` (headcounts are then
+    raised to at least the sample size); never more than the headcount.
     """
     headcount = np.exp(rng.uniform(np.log(headcount_range[0]), np.log(headcount_range[1]), n_companies)).astype(np.int64)
-    if sample_size_range is not None:
+    if sample_sizes is not None:
+        n_sampled = np.asarray(sample_sizes, dtype=np.int64)
+        headcount = np.maximum(headcount, n_sampled)
+    elif sample_size_range is not None:
         n_sampled = np.exp(rng.uniform(np.log(sample_size_range[0]), np.log(sample_size_range[1]), n_companies))
         n_sampled = np.round(n_sampled).astype(np.int64)
     else:

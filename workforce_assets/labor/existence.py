@@ -368,10 +368,10 @@ class ExistenceModel:
         return out
 
 
-def _booster(features, label, weight, seed, n_estimators, num_threads, names, num_leaves=31) -> lgb.Booster:
+def _booster(features, label, weight, seed, n_estimators, num_threads, names, num_leaves=15, learning_rate=0.1) -> lgb.Booster:
     params = {
         "objective": "binary",
-        "learning_rate": 0.05,
+        "learning_rate": learning_rate,
         "num_leaves": num_leaves,
         "min_data_in_leaf": 20,
         "min_sum_hessian_in_leaf": 1e-3,
@@ -438,7 +438,7 @@ def fit_existence_model(
     seed: int = 0,
     *,
     mask_fraction: float = 0.2,
-    n_estimators: int = 200,
+    n_estimators: int = 100,
     num_threads: int = 2,
     negatives_per_company: int = 50,
     n_rounds: int = 2,
@@ -521,7 +521,7 @@ def evaluate_existence(
     mask_fraction: float = 0.2,
     *,
     methods: tuple[str, ...] = METHODS,
-    n_estimators: int = 200,
+    n_estimators: int = 100,
     num_threads: int = 2,
     negatives_per_company: int = 50,
     n_rounds: int = 2,

@@ -133,7 +133,7 @@ def template_prediction(cells: pl.DataFrame, median_role_share: dict[str, float]
 
 def evaluate_headcount(
     jobs: pl.DataFrame, seed: int = 0, *, certified_only: bool = True, test_share: float = 0.25,
-    n_estimators: int = 300, num_threads: int = 2,
+    n_estimators: int = 300, num_threads: int = 2, refit: bool = True,
 ) -> tuple[pl.DataFrame, HeadcountModel | None]:
     """Held-out-company errors of template, record_share and lightgbm (long frame) and a model fit on all.
 
@@ -177,4 +177,6 @@ def evaluate_headcount(
         n_test_companies=pl.lit(test["company_id"].n_unique()), seed=pl.lit(seed),
         note=pl.lit("held-out companies with >= 2 (role, state) cells; company total given"),
     )
+    if not refit:
+        return frame, model
     return frame, fit_headcount_model(cells, seed, n_estimators=n_estimators, num_threads=num_threads)

@@ -203,11 +203,12 @@ def _metrics(method: str, y: np.ndarray, pred: pl.DataFrame) -> list[dict]:
 
 def evaluate_salary(
     jobs: pl.DataFrame, seed: int = 0, *, certified_only: bool = True, test_share: float = 0.25,
-    n_estimators: int = 300, num_threads: int = 2,
+    n_estimators: int = 300, num_threads: int = 2, refit: bool = True,
 ) -> tuple[pl.DataFrame, SalaryModel | None]:
     """Held-out-employer MAE, R^2, 80% coverage (+ MAPE, band width) of role_state_median and lightgbm.
 
-    Returns (long eval frame, model refitted on all employers). Too few employers: one skip row
+    Returns (long eval frame, model refitted on all employers; with ``refit=False`` the evaluated model
+    fitted on training employers only, to save time in benchmarks). Too few employers: one skip row
     (method 'none') and no model.
     """
     records = salary_records(jobs, certified_only=certified_only)
@@ -228,5 +229,5 @@ def evaluate_salary(
         n_test_rows=pl.lit(test.height), n_test_employers=pl.lit(test["company_id"].n_unique()),
         note=pl.lit("employer-held-out split; intervals conformalised on calibration employers"),
     )
-    final = fit_salary_model(records, seed, n_estimators=n_estimators, num_threads=num_threads)
+    final = fit_salary_model(records, seed, n_estimators=n_estimators, num_threads=num_threads) if refit else model
     return frame, final

@@ -80,10 +80,11 @@ class EmbeddingsResource(dg.ConfigurableResource):
     """Sentence embeddings for keyword learning: Modal GPUs when configured, the packaged local model otherwise."""
 
     backend: str = "auto"  # auto | local | modal
-    modal_app: str = "workforce-assets-embeddings"
-    model_name: str = "all-MiniLM-L6-v2"
+    modal_app: str | None = None  # default: $WORKFORCE_MODAL_APP; Modal is used only when an app is named
+    model_name: str | None = None  # default: $WORKFORCE_MODAL_EMBEDDING_MODEL (Modal); locally the packaged MiniLM
 
     def get_backend(self, log=None):
+        """A BackendChoice (backend, reason, metadata); configured-but-broken Modal raises, never falls back."""
         from workforce_assets.annotation import embeddings
 
         return embeddings.choose_backend(preference=self.backend, modal_app=self.modal_app, model_name=self.model_name, log=log)

@@ -20,6 +20,10 @@ from workforce_assets.pipeline.definitions import build_definitions
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES
 
 
+#: The console shows INFO and above (asset logs, warnings, failures); the UI keeps every event.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 @dataclass
 class RunReport:
     runs: list[dict] = field(default_factory=list)
@@ -118,7 +122,9 @@ def materialize(
         for partition in (batches if partitioned else [None]):
             label = f"phase {index} [{partition}]" if partition else f"phase {index}"
             log(f"{label}: {names}")
-            result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False)
+            result = job.execute_in_process(
+                instance=instance, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE
+            )
             failed_checks = [
                 f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
                 for e in result.all_events

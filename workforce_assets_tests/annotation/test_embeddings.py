@@ -56,8 +56,8 @@ def test_chunking_keeps_order_and_sizes():
 
 
 @pytest.mark.parametrize("token, app, expect", [(False, "", "local"), (True, "", "local"),
-                                                (False, "workforce-embeddings", "local"),
-                                                (True, "workforce-embeddings", "modal")])
+                                                (False, "workforce-assets-embeddings", "local"),
+                                                (True, "workforce-assets-embeddings", "modal")])
 def test_backend_decision(token, app, expect):
     log: list = []
     choice = choose_backend(modal_app=app, token_present=lambda: token, lookup=lambda a, c: _FakeCls(log))
@@ -69,6 +69,25 @@ def test_backend_decision(token, app, expect):
         assert (ENV_MODAL_APP in choice.reason) == (not app)
     else:
         assert "Modal configured" in choice.reason
+
+
+def test_explicit_preferences_and_model_names():
+    log: list = []
+
+    class _Log:
+        def info(self, message):
+            log.append(message)
+
+    local = choose_backend(preference="local", modal_app="app", token_present=lambda: True, log=_Log())
+    assert local.backend.name == "local" and local.reason == "using the local model: requested"
+    assert log == ["embedding backend: using the local model: requested"]
+    with pytest.raises(EmbeddingBackendError, match="'modal' requested.*Modal token"):
+        choose_backend(preference="modal", modal_app="app", token_present=lambda: False)
+    with pytest.raises(ValueError, match="preference"):
+        choose_backend(preference="gpu")
+    modal = choose_backend(preference="modal", modal_app="app", model_name="bge-large-en-v1.5",
+                           token_present=lambda: True, lookup=lambda a, c: _FakeCls([]))
+    assert modal.backend.model_name == "BAAI/bge-large-en-v1.5"  # short names of baked models resolve
 
 
 def test_decision_reads_environment(monkeypatch):
@@ -111,6 +130,8 @@ def test_modal_backend_errors_are_clear():
         short.embed(["a", "b", "c"])
     with pytest.raises(ValueError, match="not strings"):
         short.embed(["a", None])
+    with pytest.raises(EmbeddingBackendError, match="not baked"):
+        ModalEmbeddingBackend("app", model_name="some/unbaked-model", lookup=lambda a, c: _FakeCls([]))
 
 
 def test_modal_app_imports_without_credentials(tmp_path):
@@ -120,7 +141,7 @@ def test_modal_app_imports_without_credentials(tmp_path):
             "print(m.APP_NAME, m.DEFAULT_MODEL in m.BAKED_MODELS, type(m.app).__name__)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["workforce-embeddings", "True", "App"]
+    assert out.stdout.split() == ["workforce-assets-embeddings", "True", "App"]
 
 
 @pytest.fixture(scope="module")

@@ -168,3 +168,14 @@ def test_reference_agreement_on_real_rated_cvs(shared_data):
     assert agreement["filter"].to_list() == list(FILTER_NAMES)
     assert agreement["agreement"].to_list() == [1.0, 1.0, 1.0]
     assert (agreement["n_items"] == 585).all()
+    from workforce_assets.annotation.matrix import wide_to_long
+
+    published = wide_to_long(rated.select("item_id", *FILTER_NAMES), "imported")
+    from_long = reference_agreement(rated.select("item_id", "text"), published_long=published)
+    assert from_long.equals(agreement)
+    # a disagreement is counted, not hidden
+    flipped = published.with_columns(
+        pl.when((pl.col("item_id") == "val-0001") & (pl.col("annotator") == "filter_broad_yes"))
+        .then(1 - pl.col("label")).otherwise(pl.col("label")).cast(pl.Int8).alias("label"))
+    row = reference_agreement(rated.select("item_id", "text"), published_long=flipped).row(0, named=True)
+    assert row["n_agree"] == 584 and row["n_only_ours"] + row["n_only_published"] == 1

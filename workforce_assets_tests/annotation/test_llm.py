@@ -214,7 +214,7 @@ def test_no_duckdb_connection_is_held_during_http_calls(fake_key, tmp_path):
     cache = tmp_path / "c.duckdb"
     probe = (f"import duckdb; c = duckdb.connect({str(cache)!r}); "
              "c.execute('create table if not exists probe(x int)'); c.close(); print('ok')")
-    with FakeLLMServer(latency_s=1.5) as server:
+    with FakeLLMServer(latency_s=4.0) as server:
 
         async def run_and_probe():
             task = asyncio.ensure_future(annotate_with_llms_async(_items(["a", "b"]), [_annotator(server)], cache))
@@ -223,6 +223,7 @@ def test_no_duckdb_connection_is_held_during_http_calls(fake_key, tmp_path):
             proc = await asyncio.create_subprocess_exec(sys.executable, "-c", probe, stdout=subprocess.PIPE,
                                                         stderr=subprocess.PIPE)
             out, err = await proc.communicate()
+            assert not task.done(), "the probe must finish while the HTTP calls are still in flight"
             result = await task
             return out.decode().strip(), err.decode(), result
 

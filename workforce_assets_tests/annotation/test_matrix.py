@@ -8,6 +8,7 @@ import pytest
 from workforce_assets.annotation.matrix import (
     combine_annotations,
     coverage,
+    labelled_pairs,
     long_to_wide,
     wide_to_long,
 )
@@ -58,6 +59,10 @@ def test_combine_precedence():
     with pytest.raises(ValueError, match="conflicting"):
         combine_annotations(_long([("a", "f", 1, None, "imported")]), _long([("a", "f", 0, None, "imported")]))
     assert combine_annotations().height == 0
+    with_file = combine_annotations(imported.with_columns(pl.lit("a.csv").alias("source_file")), computed)
+    assert with_file.sort("item_id")["source_file"].to_list() == ["a.csv", None, "a.csv", None]
+    # only labelled imported pairs are skipped by the LLM annotators; a missing import is asked again
+    assert labelled_pairs(imported) == frozenset({("a", "f")})
 
 
 def test_coverage_counts_absent_rows_as_missing_and_by_batch():
