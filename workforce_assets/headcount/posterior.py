@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import polars as pl
-from scipy import special
 from threadpoolctl import threadpool_limits
 
 from workforce_assets.headcount.annotator_models import SaturatedModel, make_model
@@ -150,7 +149,8 @@ def _draw_counts(
     n_sampled = data.n_sampled
     unsampled = data.headcounts - n_sampled
     # P(expert | pattern, pi) = pi r / (1 + pi (r - 1)) with r the pattern's likelihood ratio
-    ratio_minus_one = np.expm1(log_lik[:, 1] - log_lik[:, 0])[data.entry_pattern][:, None]
+    log_ratio = np.clip(log_lik[:, 1] - log_lik[:, 0], -300.0, 300.0)  # finite products below
+    ratio_minus_one = np.expm1(log_ratio)[data.entry_pattern][:, None]
     ratio = ratio_minus_one + 1.0
     out = np.empty((data.n_companies, n_draws), dtype=np.int64)
     n_entries = max(data.entry_pattern.size, 1)
@@ -190,7 +190,7 @@ class PosteriorOptions:
     n_bootstrap: int = 20
     grid_step: float = 0.0025
     em_grid_step: float = 0.01
-    em_iterations: int = 10
+    em_iterations: int = 30
     unlabelled_weight: float = 1.0
     model_options: dict | None = None
 

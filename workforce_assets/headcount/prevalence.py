@@ -85,8 +85,8 @@ def fit_zero_inflated_beta(
 
     company_log_lik: (n_companies, n_grid) log P(company's sampled patterns | prevalence = grid value);
     the hyperparameters do not depend on the grid, so a coarse grid serves (each evaluation is one
-    matrix-vector product over it). A weak normal prior (sd ``prior_sd``) on logit(zero_weight), log(alpha),
-    log(beta) keeps the fit finite when few companies are given. Companies without samples carry no
+    matrix-vector product over it). A weak normal prior (sd ``prior_sd``) on log(alpha), log(beta) keeps the
+    fit finite when few companies are given. Companies without samples carry no
     information and drop out. Direct quasi-Newton on the marginal likelihood: EM on the same problem
     crawls along the near-flat direction that trades the zero atom against Beta mass near zero.
     """
@@ -96,20 +96,35 @@ def fit_zero_inflated_beta(
         return prior
     rows = company_log_lik[informative]
     scaled = np.exp(rows - rows.max(axis=1, keepdims=True))
-    x0 = np.array([special.logit(np.clip(prior.zero_weight, 1e-4, 1 - 1e-4)), np.log(prior.alpha), np.log(prior.beta)])
+    # the zero weight itself (not its logit) is optimised: near 0 a logit's gradient vanishes and the fit
+    # stays stuck at "no zero atom" even when zero-expert companies are common
+    x0 = np.array([np.clip(prior.zero_weight, 0.02, 0.98), np.log(prior.alpha), np.log(prior.beta)])
+
+    def masses(x):
+        return ZeroInflatedBeta(x[0], np.exp(x[1]), np.exp(x[2])).cell_masses(grid)
 
     def negative_log_posterior(x):
-        candidate = ZeroInflatedBeta(special.expit(x[0]), np.exp(x[1]), np.exp(x[2]))
-        marginal = scaled @ candidate.cell_masses(grid)
-        return -np.sum(np.log(np.maximum(marginal, 1e-300))) + 0.5 * np.sum((x / prior_sd) ** 2)
+        # the marginal likelihood is linear in the cell masses: one transposed product gives its gradient
+        # with respect to every mass, and the chain rule needs only grid-length finite differences
+        cell = masses(x)
+        marginal = np.maximum(scaled @ cell, 1e-300)
+        value = -np.sum(np.log(marginal)) + 0.5 * np.sum((x[1:] / prior_sd) ** 2)
+        d_value_d_cell = -(scaled.T @ (1.0 / marginal))
+        gradient = np.empty(3)
+        for i, step in enumerate((1e-6, 1e-5, 1e-5)):
+            shifted = x.copy()
+            shifted[i] = shifted[i] + step if i or shifted[i] + step <= 0.999 else shifted[i] - step
+            gradient[i] = d_value_d_cell @ (masses(shifted) - cell) / (shifted[i] - x[i])
+        gradient[1:] += x[1:] / prior_sd ** 2
+        return value, gradient
 
     result = optimize.minimize(
-        negative_log_posterior, x0, method="L-BFGS-B",
-        bounds=[(-9.0, 9.0), (np.log(0.02), np.log(50.0)), (np.log(0.05), np.log(1e5))],
+        negative_log_posterior, x0, method="L-BFGS-B", jac=True,
+        bounds=[(0.0, 0.999), (np.log(0.02), np.log(50.0)), (np.log(0.05), np.log(1e5))],
         options={"maxiter": max_iterations},
     )
     x = result.x
-    return ZeroInflatedBeta(float(special.expit(x[0])), float(np.exp(x[1])), float(np.exp(x[2])))
+    return ZeroInflatedBeta(float(x[0]), float(np.exp(x[1])), float(np.exp(x[2])))
 
 
 def grid_posterior(company_log_lik: np.ndarray, prior: ZeroInflatedBeta, grid: PrevalenceGrid) -> np.ndarray:

@@ -20,11 +20,18 @@ from sklearn.metrics import mean_absolute_error, r2_score
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
 from workforce_assets.labor.matrix import model_records, usable_wage
+from workforce_assets.labor.roles import normalise_soc
 
-CATEGORICAL = ("role", "seniority", "state", "visa_class")
+CATEGORICAL = ("role", "seniority", "state", "visa_class")  # SOC (~500 codes) enters via target encodings only
 ENCODED_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("role",), ("state",), ("role", "state"), ("role", "seniority"), ("role", "seniority", "state"), ("visa_class", "state"),
+    ("role",), ("state",), ("role", "state"), ("role", "seniority"), ("role", "seniority", "state"),
+    ("visa_class", "state"), ("soc",), ("soc", "state"),
 )
+#: the conformal widening is measured separately per group (Mondrian conformal): H-2 wages sit near the
+#: regulated minimum and H-1B wages spread widely, so one global widening would over-cover one and
+#: under-cover the other
+CONFORMAL_GROUP = "visa_class"
+MIN_CONFORMAL_ROWS = 50
 QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
 SMOOTHING = 10.0
 MIN_EMPLOYERS = 10
@@ -39,7 +46,11 @@ def salary_records(jobs: pl.DataFrame, certified_only: bool = True) -> pl.DataFr
         usable = usable.with_columns(visa_class=pl.lit("unknown"))
     if "fiscal_year" not in usable.columns:
         usable = usable.with_columns(fiscal_year=pl.lit(None, dtype=pl.Int64))
+    soc = normalise_soc(pl.col("soc_code")) if "soc_code" in usable.columns else pl.lit(None, dtype=pl.Utf8)
+    # employers as integer codes: group splitters compare them many times (strings made that slow)
     return usable.with_columns(
+        soc=soc.fill_null("none"),
+        employer_code=pl.col("company_id").rank("dense").cast(pl.Int64),
         visa_class=pl.col("visa_class").cast(pl.Utf8).fill_null("unknown"),
         log_wage=pl.col("annual_wage").cast(pl.Float64).log(),
         # structure of the employer's filings (no wage involved): known for any employer we score
@@ -72,7 +83,7 @@ def _out_of_fold_encodings(train: pl.DataFrame, prior: float, seed: int) -> pl.D
     train = train.with_row_index("_row")
     folds = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     parts = []
-    for fit_idx, enc_idx in folds.split(np.zeros(train.height), groups=train["company_id"].to_numpy()):
+    for fit_idx, enc_idx in folds.split(np.zeros(train.height), groups=train["employer_code"].to_numpy()):
         fit, enc = train[fit_idx], train[enc_idx]
         fold_prior = float(fit["log_wage"].mean())
         parts.append(_apply_encodings(enc, _encoding_tables(fit, fold_prior), fold_prior))
@@ -87,7 +98,7 @@ class SalaryModel:
     encodings: dict[tuple[str, ...], pl.DataFrame]
     prior: float
     categories: dict[str, list[str]]
-    conformal_correction: float
+    conformal_correction: dict[str, float]  # per CONFORMAL_GROUP value, '*' for groups too small or unseen
     feature_names: list[str]
     n_train_rows: int = 0
     n_train_employers: int = 0
@@ -111,8 +122,11 @@ class SalaryModel:
         """q10, q50, q90 annual wage (dollars) for rows of :func:`salary_records` shape; the band is conformal."""
         x = self.design(frame)
         q = {name: booster.predict(x, num_threads=2) for name, booster in self.boosters.items()}
-        low = np.minimum(q["q10"], q["q50"]) - self.conformal_correction
-        high = np.maximum(q["q90"], q["q50"]) + self.conformal_correction
+        widen = frame[CONFORMAL_GROUP].cast(pl.Utf8).replace_strict(
+            self.conformal_correction, default=self.conformal_correction["*"], return_dtype=pl.Float64
+        ).to_numpy()
+        low = np.minimum(q["q10"], q["q50"]) - widen
+        high = np.maximum(q["q90"], q["q50"]) + widen
         return pl.DataFrame({"q10": np.exp(low), "q50": np.exp(q["q50"]), "q90": np.exp(high)})
 
 
@@ -135,7 +149,7 @@ def fit_salary_model(
     if len(employers) < MIN_EMPLOYERS:
         raise ValueError(f"salary model needs wages from >= {MIN_EMPLOYERS} employers, got {len(employers)}")
     split = GroupShuffleSplit(n_splits=1, test_size=calibration_share, random_state=seed)
-    fit_idx, cal_idx = next(split.split(np.zeros(records.height), groups=records["company_id"].to_numpy()))
+    fit_idx, cal_idx = next(split.split(np.zeros(records.height), groups=records["employer_code"].to_numpy()))
     fit, cal = records[fit_idx], records[cal_idx]
     prior = float(fit["log_wage"].mean())
     fit_encoded = _out_of_fold_encodings(fit, prior, seed)
@@ -143,7 +157,7 @@ def fit_salary_model(
     feature_names = list(CATEGORICAL) + ["fiscal_year", "employer_n_records", "employer_n_roles", "employer_n_states"] + [
         "te_" + "_".join(g) for g in ENCODED_GROUPS
     ]
-    model = SalaryModel({}, _encoding_tables(fit, prior), prior, categories, 0.0, feature_names,
+    model = SalaryModel({}, _encoding_tables(fit, prior), prior, categories, {"*": 0.0}, feature_names,
                         n_train_rows=fit.height, n_train_employers=fit["company_id"].n_unique())
     x_fit = model.design(fit_encoded.drop([c for c in fit_encoded.columns if c.startswith("te_")]))
     # design() re-applies full-fit encodings; training rows must keep their out-of-fold ones instead
@@ -157,15 +171,25 @@ def fit_salary_model(
     }
     gain = model.boosters["q50"].feature_importance(importance_type="gain")
     model.feature_importance = {n: float(g) / (float(gain.sum()) or 1.0) for n, g in zip(feature_names, gain)}
-    # split-conformal widening from calibration employers (conformalised quantile regression)
+    # split-conformal widening from calibration employers (conformalised quantile regression), per group
     x_cal = model.design(cal)
     y_cal = cal["log_wage"].to_numpy()
     q10 = np.minimum(model.boosters["q10"].predict(x_cal), model.boosters["q50"].predict(x_cal))
     q90 = np.maximum(model.boosters["q90"].predict(x_cal), model.boosters["q50"].predict(x_cal))
     scores = np.maximum(q10 - y_cal, y_cal - q90)
-    level = min(1.0, np.ceil((len(scores) + 1) * COVERAGE_TARGET) / len(scores))
-    model.conformal_correction = float(np.quantile(scores, level, method="higher"))
+    groups = cal[CONFORMAL_GROUP].cast(pl.Utf8).to_numpy()
+    model.conformal_correction = {"*": _conformal_quantile(scores)}
+    for group in np.unique(groups):
+        in_group = scores[groups == group]
+        if len(in_group) >= MIN_CONFORMAL_ROWS:
+            model.conformal_correction[str(group)] = _conformal_quantile(in_group)
     return model
+
+
+def _conformal_quantile(scores: np.ndarray) -> float:
+    """The finite-sample conformal quantile of nonconformity scores for the 80% target."""
+    level = min(1.0, np.ceil((len(scores) + 1) * COVERAGE_TARGET) / len(scores))
+    return float(np.quantile(scores, level, method="higher"))
 
 
 def _role_state_median(train: pl.DataFrame, test: pl.DataFrame) -> pl.DataFrame:
@@ -202,14 +226,16 @@ def _metrics(method: str, y: np.ndarray, pred: pl.DataFrame) -> list[dict]:
 
 
 def evaluate_salary(
-    jobs: pl.DataFrame, seed: int = 0, *, certified_only: bool = True, test_share: float = 0.25,
+    jobs: pl.DataFrame, seed: int = 0, *, certified_only: bool = True, n_folds: int = 5,
     n_estimators: int = 300, num_threads: int = 2, refit: bool = True,
 ) -> tuple[pl.DataFrame, SalaryModel | None]:
-    """Held-out-employer MAE, R^2, 80% coverage (+ MAPE, band width) of role_state_median and lightgbm.
+    """Held-out-employer MAE, R^2, 80% coverage (+ MAPE, band width, bound calibration) of both methods.
 
-    Returns (long eval frame, model refitted on all employers; with ``refit=False`` the evaluated model
-    fitted on training employers only, to save time in benchmarks). Too few employers: one skip row
-    (method 'none') and no model.
+    Employer-grouped ``n_folds``-fold cross-validation: every employer is held out exactly once and the
+    metrics pool all held-out rows (a single split's coverage swings with which large employers land in
+    it). Also reports coverage per visa class (metric ``coverage80:<class>``). Returns (long eval frame,
+    model refitted on all employers; with ``refit=False`` the last fold's model, to save time in
+    benchmarks). Too few employers: one skip row (method 'none') and no model.
     """
     records = salary_records(jobs, certified_only=certified_only)
     n_employers = records["company_id"].n_unique() if records.height else 0
@@ -218,16 +244,31 @@ def evaluate_salary(
         note = f"wages from {n_employers} employers; need >= {2 * MIN_EMPLOYERS} for an employer-held-out evaluation"
         frame = pl.DataFrame([{"method": "none", "metric": "n_employers", "value": float(n_employers)}])
         return frame.with_columns(**{k: pl.lit(v) for k, v in context.items()}, note=pl.lit(note)), None
-    split = GroupShuffleSplit(n_splits=1, test_size=test_share, random_state=seed)
-    train_idx, test_idx = next(split.split(np.zeros(records.height), groups=records["company_id"].to_numpy()))
-    train, test = records[train_idx], records[test_idx]
-    model = fit_salary_model(train, seed, n_estimators=n_estimators, num_threads=num_threads)
-    y = test["annual_wage"].to_numpy()
-    rows = _metrics("role_state_median", y, _role_state_median(train, test)) + _metrics("lightgbm", y, model.predict(test))
+    n_folds = max(2, min(n_folds, n_employers // MIN_EMPLOYERS))
+    folds = GroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    held_out = {"role_state_median": [], "lightgbm": []}
+    order, model = [], None
+    for train_idx, test_idx in folds.split(np.zeros(records.height), groups=records["employer_code"].to_numpy()):
+        train, test = records[train_idx], records[test_idx]
+        model = fit_salary_model(train, seed, n_estimators=n_estimators, num_threads=num_threads)
+        held_out["role_state_median"].append(_role_state_median(train, test))
+        held_out["lightgbm"].append(model.predict(test))
+        order.append(test_idx)
+    test_rows = records[np.concatenate(order)]
+    y = test_rows["annual_wage"].to_numpy()
+    groups = test_rows[CONFORMAL_GROUP].cast(pl.Utf8).to_numpy()
+    rows = []
+    for method, parts in held_out.items():
+        pred = pl.concat(parts)
+        rows += _metrics(method, y, pred)
+        inside = (y >= pred["q10"].to_numpy()) & (y <= pred["q90"].to_numpy())
+        rows += [{"method": method, "metric": f"coverage80:{g}", "value": float(inside[groups == g].mean())}
+                 for g in np.unique(groups)]
     frame = pl.DataFrame(rows).with_columns(
         n_rows=pl.lit(records.height), n_employers=pl.lit(n_employers), seed=pl.lit(seed),
-        n_test_rows=pl.lit(test.height), n_test_employers=pl.lit(test["company_id"].n_unique()),
-        note=pl.lit("employer-held-out split; intervals conformalised on calibration employers"),
+        n_test_rows=pl.lit(test_rows.height), n_test_employers=pl.lit(n_employers), n_folds=pl.lit(n_folds),
+        note=pl.lit(f"employer-grouped {n_folds}-fold CV, all held-out rows pooled; intervals conformalised "
+                    f"per {CONFORMAL_GROUP} on calibration employers inside each training fold"),
     )
     final = fit_salary_model(records, seed, n_estimators=n_estimators, num_threads=num_threads) if refit else model
     return frame, final

@@ -31,10 +31,11 @@ def headcount_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Per-company estimates with intervals, talent landscape, annotator sensitivity vs specificity."""
     from workforce_assets.headcount import plots
 
-    paths = plots.write_headcount_figures(
+    paths = plots.write_figures(
         _report_dir(warehouse, "headcount"),
-        posteriors=warehouse.read("headcount.company_posteriors"),
+        summary=warehouse.read("headcount.company_posteriors"),
         parameters=warehouse.read("headcount.annotator_parameters"),
+        include_plotlyjs="directory",  # one plotly.min.js beside the pages: works offline
     )
     return dg.MaterializeResult(metadata=file_links(paths))
 
@@ -51,6 +52,5 @@ def labor_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
         _report_dir(warehouse, "labor"),
         archetype_eval=warehouse.read("labor.archetype_eval"),
         salary_eval=warehouse.read("labor.salary_eval"),
-        headcount_eval=warehouse.read("labor.headcount_eval"),
     )
     return dg.MaterializeResult(metadata=file_links(paths))

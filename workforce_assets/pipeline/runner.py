@@ -9,6 +9,7 @@ per batch (partitioned), so every batch's annotations exist before any posterior
 from __future__ import annotations
 
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +52,10 @@ def ensure_instance(home: Path | None = None) -> dg.DagsterInstance:
 def plan_phases(defs: dg.Definitions, selection: str | None) -> list[tuple[bool, list[dg.AssetKey]]]:
     """Ordered phases of (partitioned?, asset keys) covering the selection."""
     graph = defs.resolve_asset_graph()
-    chosen = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
-    keys = set(chosen.resolve(graph))
+    with warnings.catch_warnings():  # the selection parser flags a beta parameter it sets itself
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        chosen = dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
+        keys = set(chosen.resolve(graph))
     for key in list(keys):  # multi-assets that cannot be split run whole
         keys |= set(graph.get(key).execution_set_asset_keys)
     keys = {k for k in keys if graph.get(k).is_materializable}
@@ -144,4 +147,6 @@ def materialize(
                     log(f"    {event.step_key}: {cause.message.strip() if cause else 'unknown error'}")
             elif failed_checks:
                 log(f"  checks failed in run {result.run_id}: {failed_checks}")
+            else:
+                log(f"  ok (run {result.run_id})")
     return report

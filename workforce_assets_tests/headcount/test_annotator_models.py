@@ -96,3 +96,36 @@ def test_rare_pattern_posterior_is_not_pinned_at_one():
     exact = 1 / (1 + (1 - base_rate) / base_rate * exact_ratio)
     assert posterior < 1.0
     assert posterior == pytest.approx(exact, rel=0.01)
+
+
+def test_saturated_model_is_the_base_model_with_few_items_and_free_with_many():
+    from workforce_assets.headcount.annotator_models import SaturatedModel
+
+    rng = np.random.default_rng(5)
+    states = _full_states(3)
+    patterns = np.vstack([states, [[1, -1, 0]]]).astype(np.int8)
+    weights = np.zeros((patterns.shape[0], 2))
+    weights[:8] = rng.integers(0, 30, size=(8, 2))
+    free = SaturatedModel(concentration=1e-9).log_likelihood(patterns, weights)
+    assert np.exp(free[:8]) == pytest.approx(weights[:8] / weights[:8].sum(axis=0), abs=1e-6)
+    # the partially missing pattern is the sum of the full patterns it is consistent with
+    consistent = (states[:, 0] == 1) & (states[:, 2] == 0)
+    assert np.exp(free[8]) == pytest.approx(np.exp(free[:8][consistent]).sum(axis=0))
+    base = LogLinearModel().log_likelihood(patterns, weights)
+    shrunk = SaturatedModel(concentration=1e9).log_likelihood(patterns, weights)
+    assert np.exp(shrunk) == pytest.approx(np.exp(base), abs=1e-6)
+
+
+def test_saturated_model_marginalises_missing_labels_by_em():
+    from workforce_assets.headcount.annotator_models import SaturatedModel
+
+    rng = np.random.default_rng(6)
+    truth = np.array([0.5, 0.1, 0.1, 0.3])  # over (0,0), (1,0), (0,1), (1,1)
+    states = _full_states(2)
+    full = states[rng.choice(4, size=20_000, p=truth)]
+    hidden = rng.random(full.shape) < 0.3  # missing completely at random
+    observed = np.where(hidden, -1, full).astype(np.int8)
+    patterns, counts = np.unique(observed, axis=0, return_counts=True)
+    weights = np.column_stack([counts, counts]).astype(float)
+    log_lik = SaturatedModel(concentration=1e-6).log_likelihood(np.vstack([patterns, states]), np.vstack([weights, np.zeros((4, 2))]))
+    assert np.exp(log_lik[-4:, 0]) == pytest.approx(truth, abs=0.015)

@@ -22,7 +22,7 @@ def test_interval_covers_about_80_percent_of_held_out_employers(salary_eval):
     assert value[("lightgbm", "mae")] < value[("role_state_median", "mae")]
     assert value[("lightgbm", "r2")] > value[("role_state_median", "r2")]
     assert frame["n_test_employers"][0] >= 150
-    assert model is not None and model.conformal_correction >= 0
+    assert model is not None and "*" in model.conformal_correction
 
 
 def test_model_predicts_ordered_quantiles(salary_eval, synthetic_jobs):

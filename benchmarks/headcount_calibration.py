@@ -1,0 +1,95 @@
+"""Plasmode calibration of company ML-expert count posteriors (prints markdown tables for the docs).
+
+The real rated CVs (../shared/data/annotations/validation_annotations.csv) are split in half in every
+replication: one half is given to the estimators as rated items, the other only makes the employees'
+annotation patterns (resampled by true class). 400 companies per replication (default design in
+workforce_assets.headcount.calibration.DEFAULT_DESIGN).
+
+    .venv/bin/python benchmarks/headcount_calibration.py                       # 10 replications, all estimators
+    .venv/bin/python benchmarks/headcount_calibration.py --replications 3 --quick
+    .venv/bin/python benchmarks/headcount_calibration.py --figures docs/figures  # also the coverage plot
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import polars as pl
+
+from workforce_assets.annotation.names import canonical_annotator_name
+from workforce_assets.headcount.calibration import run_replication, summarise, total_summary
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data" / "annotations" / "validation_annotations.csv"
+
+ESTIMATORS = {
+    "saturated, semi-supervised (default)": {"method": "saturated", "fit": "semi_supervised"},
+    "saturated, supervised": {"method": "saturated", "fit": "supervised"},
+    "log-linear, semi-supervised": {"method": "loglinear", "fit": "semi_supervised"},
+    "log-linear, supervised": {"method": "loglinear", "fit": "supervised"},
+    "probit, supervised": {"method": "probit", "fit": "supervised"},
+    "independent (Dawid-Skene), semi-supervised": {"method": "independent", "fit": "semi_supervised"},
+}
+QUICK = ["saturated, semi-supervised (default)", "saturated, supervised"]
+
+
+def markdown(frame: pl.DataFrame) -> str:
+    def cell(value):
+        if isinstance(value, float):
+            return "" if value != value else (f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}")
+        return str(value)
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--replications", type=int, default=10)
+    parser.add_argument("--companies", type=int, default=400)
+    parser.add_argument("--draws", type=int, default=400)
+    parser.add_argument("--quick", action="store_true", help="only the saturated estimators")
+    parser.add_argument("--save", type=Path, help="write the per-company results (parquet)")
+    parser.add_argument("--figures", type=Path, help="directory for the coverage-by-level figure (HTML)")
+    args = parser.parse_args()
+
+    source = pl.read_csv(DATA).drop("cv_text")
+    source = source.rename({c: canonical_annotator_name(c) for c in source.columns if c not in ("cv_id", "is_ml_expert")})
+    annotators = [c for c in source.columns if c not in ("cv_id", "is_ml_expert")]
+    estimators = {k: v for k, v in ESTIMATORS.items() if not args.quick or k in QUICK}
+    started = time.perf_counter()
+    results = pl.concat([
+        run_replication(source, annotators, r, estimators, n_companies=args.companies, n_draws=args.draws)
+        for r in range(args.replications)
+    ], how="diagonal_relaxed")
+    elapsed = time.perf_counter() - started
+    if args.save:
+        results.write_parquet(args.save)
+    print(f"{args.replications} replications x {args.companies} companies, {args.draws} draws; {elapsed:.0f} s\n")
+    seconds = results.group_by("estimator", maintain_order=True).agg(pl.col("seconds").unique().mean().alias("seconds per replication"))
+    overall = summarise(results, ["estimator"]).join(seconds, on="estimator")
+    majority_mae = overall.filter(pl.col("estimator") == "majority vote")["mae"].item()
+    overall = overall.with_columns((pl.col("mae") / majority_mae).alias("mae / majority vote"))
+    print("### Overall\n")
+    print(markdown(overall))
+    print("\n### Portfolio total (all companies of a replication, from summed draws)\n")
+    print(markdown(total_summary(results)))
+    main_estimators = [name for name in estimators if name in QUICK] + ["majority vote"]
+    for band in ("size_band", "prevalence_band", "sample_band"):
+        print(f"\n### By {band.replace('_', ' ')}\n")
+        table = summarise(results.filter(pl.col("estimator").is_in(main_estimators)), ["estimator", band])
+        print(markdown(table.drop("coverage50", "median_width80_share")))
+    if args.figures:
+        from workforce_assets.headcount.plots import coverage_by_level_figure
+
+        args.figures.mkdir(parents=True, exist_ok=True)
+        coverage_by_level_figure(results).write_html(args.figures / "headcount_coverage_by_level.html",
+                                                     include_plotlyjs="cdn")
+        print(f"\nfigure: {args.figures / 'headcount_coverage_by_level.html'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The zero-inflated Beta prior fitted across companies, and sampling from grid posteriors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from workforce_assets.headcount.prevalence import (
+    PrevalenceGrid,
+    ZeroInflatedBeta,
+    fit_zero_inflated_beta,
+    grid_posterior,
+    posterior_cdf,
+    sample_prevalence,
+)
+
+
+def test_empirical_bayes_recovers_a_zero_inflated_beta():
+    rng = np.random.default_rng(0)
+    n_companies = 3_000
+    prevalence = np.where(rng.random(n_companies) < 0.3, 0.0, rng.beta(0.7, 4.0, n_companies))
+    n = rng.integers(20, 400, n_companies)
+    experts = rng.binomial(n, prevalence)
+    grid = PrevalenceGrid.default(linear_step=0.01, geometric_cells=20)
+    log_lik = stats.binom.logpmf(experts[:, None], n[:, None], grid.values[None, :])
+    for start in (None, ZeroInflatedBeta(0.001, 2.0, 2.0)):
+        fitted = fit_zero_inflated_beta(log_lik, grid, start=start)
+        assert fitted.zero_weight == pytest.approx(0.3, abs=0.04)
+        assert fitted.mean() == pytest.approx(0.7 * 0.7 / 4.7, rel=0.1)
+
+
+def test_prevalence_draws_follow_the_grid_posterior():
+    grid = PrevalenceGrid.default()
+    rng = np.random.default_rng(1)
+    log_lik = np.vstack([stats.binom.logpmf(3, 50, grid.values), np.zeros(grid.size)])
+    prior = ZeroInflatedBeta(0.4, 0.8, 5.0)
+    posterior = grid_posterior(log_lik, prior, grid)
+    draws = sample_prevalence(posterior_cdf(posterior), grid, 20_000, rng)
+    expected_mean = posterior @ grid.values
+    assert draws.mean(axis=1) == pytest.approx(expected_mean, rel=0.03)
+    # the company without data keeps the prior, zero atom included
+    assert (draws[1] == 0).mean() == pytest.approx(0.4, abs=0.015)
+    assert (draws[0] == 0).mean() == 0.0  # three observed experts rule out prevalence zero
