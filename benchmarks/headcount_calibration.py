@@ -39,7 +39,7 @@ def markdown(frame: pl.DataFrame) -> str:
     def cell(value):
         if isinstance(value, float):
             return "" if value != value else (f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}")
-        return str(value)
+        return "" if value is None else str(value)
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
@@ -54,7 +54,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the saturated estimators")
     parser.add_argument("--save", type=Path, help="write the per-company results (parquet)")
     parser.add_argument("--figures", type=Path, help="directory for the coverage-by-level figure (HTML)")
+    parser.add_argument("--from-results", type=Path, help="re-print the tables of a saved run (parquet)")
     args = parser.parse_args()
+    if args.from_results:
+        report(pl.read_parquet(args.from_results), list(ESTIMATORS), args.figures)
+        return
 
     source = pl.read_csv(DATA).drop("cv_text")
     source = source.rename({c: canonical_annotator_name(c) for c in source.columns if c not in ("cv_id", "is_ml_expert")})
@@ -69,6 +73,11 @@ def main() -> None:
     if args.save:
         results.write_parquet(args.save)
     print(f"{args.replications} replications x {args.companies} companies, {args.draws} draws; {elapsed:.0f} s\n")
+    report(results, list(estimators), args.figures)
+
+
+def report(results: pl.DataFrame, estimators: list[str], figures: Path | None = None) -> None:
+    """Markdown tables: overall, portfolio totals, and by size / prevalence / sample-size band."""
     seconds = results.group_by("estimator", maintain_order=True).agg(pl.col("seconds").unique().mean().alias("seconds per replication"))
     overall = summarise(results, ["estimator"]).join(seconds, on="estimator")
     majority_mae = overall.filter(pl.col("estimator") == "majority vote")["mae"].item()
@@ -82,13 +91,13 @@ def main() -> None:
         print(f"\n### By {band.replace('_', ' ')}\n")
         table = summarise(results.filter(pl.col("estimator").is_in(main_estimators)), ["estimator", band])
         print(markdown(table.drop("coverage50", "median_width80_share")))
-    if args.figures:
+    if figures:
         from workforce_assets.headcount.plots import coverage_by_level_figure
 
-        args.figures.mkdir(parents=True, exist_ok=True)
-        coverage_by_level_figure(results).write_html(args.figures / "headcount_coverage_by_level.html",
+        figures.mkdir(parents=True, exist_ok=True)
+        coverage_by_level_figure(results).write_html(figures / "headcount_coverage_by_level.html",
                                                      include_plotlyjs="cdn")
-        print(f"\nfigure: {args.figures / 'headcount_coverage_by_level.html'}")
+        print(f"\nfigure: {figures / 'headcount_coverage_by_level.html'}")
 
 
 if __name__ == "__main__":

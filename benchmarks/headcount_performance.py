@@ -37,7 +37,10 @@ def build_inputs(n_companies: int, n_employees: int, seed: int = 0):
     mean = n_employees / n_companies
     sizes = np.exp(rng.uniform(np.log(10), np.log(30 * mean), n_companies))
     sizes = np.maximum(1, np.floor(sizes * n_employees / sizes.sum())).astype(np.int64)
-    sizes[: n_employees - sizes.sum()] += 1
+    while sizes.sum() != n_employees:  # rounding: take from / give to the largest samples
+        step = np.sign(n_employees - sizes.sum())
+        order = np.argsort(-sizes)[: abs(int(n_employees - sizes.sum()))]
+        sizes[order] = np.maximum(1, sizes[order] + step)
     return plasmode_world(rng, source, annotators, n_companies=n_companies, zero_share=0.25,
                           prevalence_beta=(0.7, 3.0), headcount_range=(20, 200_000), sample_sizes=sizes)
 

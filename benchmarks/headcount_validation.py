@@ -113,12 +113,21 @@ def main() -> None:
         "llm_gpt_5_mini": "filter_strict_no", "llm_sonnet_4": "filter_broad_yes_strict_no"}).rename({
         "llm_gemini_2_5_flash__": "llm_gemini_2_5_flash", "llm_gpt_5_mini__": "llm_gpt_5_mini",
         "llm_sonnet_4__": "llm_sonnet_4"})
-    misaligned = estimate_company_headcounts(rated, swapped, companies, ANNOTATORS, n_draws=1000, seed=0)
+    misaligned = estimate_company_headcounts(rated, swapped, companies, ANNOTATORS, n_draws=1000, seed=0,
+                                             method=estimate.diagnostics["options"]["method"], fit="supervised")
     aligned_total = sampled_rows["mean"].sum()
     misaligned_total = misaligned.summary.filter(~pl.col("prior_only"))["mean"].sum()
     print(f"\nsampled labs, sum of posterior means: aligned by name {aligned_total:,.0f}; "
           f"LLM and filter columns swapped (as in the original) {misaligned_total:,.0f} "
           f"(aligned / swapped = {aligned_total / misaligned_total:.2f})")
+    # the joint (semi-supervised) fit forced on 12 companies, to show why the default falls back
+    for method in ("saturated", "loglinear"):
+        forced = estimate_company_headcounts(rated, samples, companies, ANNOTATORS, n_draws=1000, seed=0,
+                                             method=method, fit="semi_supervised")
+        means = dict(zip(forced.summary["company_id"], forced.summary["mean"].round(0)))
+        print(f"\nforced semi-supervised {method} on 12 companies (not the default): posterior means "
+              f"openai {means['openai']:,.0f}, googledeepmind {means['googledeepmind']:,.0f}, xai {means['xai']:,.0f}, "
+              f"perplexity-ai {means['perplexity-ai']:,.0f}, huggingface {means['huggingface']:,.0f}")
     if args.figures:
         from workforce_assets.headcount.plots import write_figures
 

@@ -6,8 +6,9 @@ every estimator, and records per company: truth, estimate, 50/80/90% intervals. 
 and by true-prevalence band (zero included).
 
 Baselines: majority vote (share of sampled employees with at least half yes votes, times headcount, with a
-Wilson interval on the share) and the classical semi-supervised Dawid-Skene point estimate (independent
-annotators, one prevalence per company, EM on rated + sampled items).
+Wilson interval on the share), the classical semi-supervised Dawid-Skene point estimate (independent
+annotators, one prevalence per company, EM on rated + sampled items), the original log-debias and the
+Rogan-Gladen consensus, both fed with each annotator's count among the sampled employees.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import polars as pl
 from scipy import special, stats
 
 from workforce_assets.headcount.annotator_models import IndependentModel
+from workforce_assets.headcount.calibrated_debias import rogan_gladen_consensus
+from workforce_assets.headcount.log_debias import log_debias, method_counts_from_samples
 from workforce_assets.headcount.patterns import build_pattern_data
 from workforce_assets.headcount.posterior import posterior_draws
 from workforce_assets.headcount.simulation import SimulatedWorld, plasmode_world
@@ -92,6 +95,32 @@ def randomised_pit(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generato
     return below + rng.random(truth.size) * at
 
 
+def add_debias_baselines(world: SimulatedWorld, add) -> None:
+    """The original log-debias and the Rogan-Gladen consensus, fed with each annotator's count among the
+    sampled employees (the share times headcount for log-debias; the raw count out of the sample for RG)."""
+    annotators = world.annotators
+    order = world.truth.select("company_id")
+    started = time.perf_counter()
+    implied = method_counts_from_samples(world.samples, world.companies, annotators)
+    llms = [a for a in annotators if a.startswith("llm")]
+    original = order.join(log_debias(implied, [a for a in annotators if a not in llms], llms), on="company_id",
+                          how="left", maintain_order="left")
+    nan = np.full(order.height, np.nan)
+    add("log-debias (original)", {"mean": original["estimate"].to_numpy(), "lower80": original["lower80"].to_numpy(),
+                                  "upper80": original["upper80"].to_numpy(), "lower50": nan, "upper50": nan,
+                                  "lower90": nan, "upper90": nan, "pit": nan}, time.perf_counter() - started)
+    started = time.perf_counter()
+    counts = world.samples.group_by("company_id").agg(pl.len().alias("n_sampled"), *[pl.col(a).sum() for a in annotators])
+    counts = world.companies.join(counts, on="company_id", how="left", maintain_order="left")
+    corrected = order.join(rogan_gladen_consensus(counts, world.rated, {a: a for a in annotators},
+                                                  populations={a: "n_sampled" for a in annotators}, n_draws=400),
+                           on="company_id", how="left", maintain_order="left")
+    add("Rogan-Gladen consensus", {"mean": corrected["estimate"].to_numpy(), "lower80": corrected["lower80"].to_numpy(),
+                                   "upper80": corrected["upper80"].to_numpy(), "lower90": corrected["lower90"].to_numpy(),
+                                   "upper90": corrected["upper90"].to_numpy(), "lower50": nan, "upper50": nan,
+                                   "pit": nan}, time.perf_counter() - started)
+
+
 def _interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
     out = {"mean": draws.mean(axis=1)}
     for level in LEVELS:
@@ -134,6 +163,7 @@ def run_replication(
     add("Dawid-Skene (point)", {"mean": dawid_skene_point_estimate(data), "pit": nan, **{
         f"{side}{int(level * 100)}": nan for level in LEVELS for side in ("lower", "upper")}},
         time.perf_counter() - started)
+    add_debias_baselines(world, add)
     for name, options in estimators.items():
         started = time.perf_counter()
         draws, _ = posterior_draws(data, n_draws=n_draws, seed=replication, **options)
@@ -184,9 +214,11 @@ def summarise(results: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     for level in LEVELS:
         tag = int(level * 100)
         inside = (pl.col(f"lower{tag}") <= pl.col("true_count")) & (pl.col("true_count") <= pl.col(f"upper{tag}"))
-        aggregations.append(inside.cast(pl.Float64).mean().alias(f"coverage{tag}"))
+        inside = pl.when(pl.col(f"lower{tag}").is_nan()).then(None).otherwise(inside.cast(pl.Float64))
+        aggregations.append(inside.mean().alias(f"coverage{tag}"))
     pit = pl.col("pit")
-    aggregations.append(((pit >= 0.1) & (pit <= 0.9)).cast(pl.Float64).mean().alias("pit_coverage80"))
+    aggregations.append(pl.when(pit.is_nan()).then(None).otherwise(((pit >= 0.1) & (pit <= 0.9)).cast(pl.Float64))
+                        .mean().alias("pit_coverage80"))
     aggregations += [
         error.mean().alias("bias"), error.abs().mean().alias("mae"),
         (error.abs() / pl.col("headcount")).mean().alias("mae_share"),

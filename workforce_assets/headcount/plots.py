@@ -77,8 +77,9 @@ def coverage_by_level_figure(calibration: pl.DataFrame) -> go.Figure:
         achieved = []
         for level in LEVELS:
             tag = int(level * 100)
-            inside = (group[f"lower{tag}"] <= group["true_count"]) & (group["true_count"] <= group[f"upper{tag}"])
-            achieved.append(float(inside.mean()) if group[f"lower{tag}"].is_not_nan().any() else None)
+            rows = group.filter(pl.col(f"lower{tag}").is_not_nan())
+            inside = (rows[f"lower{tag}"] <= rows["true_count"]) & (rows["true_count"] <= rows[f"upper{tag}"])
+            achieved.append(float(inside.mean()) if rows.height else None)
         if any(a is not None for a in achieved):
             figure.add_trace(go.Scatter(x=list(LEVELS), y=achieved, mode="lines+markers", name=name))
     figure.update_layout(title="Coverage of company-count intervals (plasmode)", xaxis_title="nominal level",

@@ -30,6 +30,7 @@ from workforce_assets.headcount.prevalence import (
     grid_posterior,
     pattern_grid_log_likelihood,
     posterior_cdf,
+    relative_likelihood,
     sample_prevalence,
 )
 
@@ -95,41 +96,48 @@ def semi_supervised_fit(
     labelled_weights: np.ndarray,
     grid: PrevalenceGrid,
     n_iterations: int = 30,
-    tolerance: float = 1e-4,
+    tolerance: float = 1e-3,
     unlabelled_weight: float = 1.0,
     prior: ZeroInflatedBeta | None = None,
+    trace: list | None = None,
+    start_unlabelled: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta]:
     """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
 
-    Starts from the supervised fit. E-step: each sampled (company, pattern) cell gets its expected number
-    of experts under the company's grid posterior for prevalence (zero-inflated Beta prior refitted every
-    step). M-step: the annotator model is refitted on labelled counts plus those expected counts.
-    Prevalence differing across companies is what identifies the annotators' error patterns from
-    unlabelled data (Hui and Walter); ``grid`` can be coarse, the E-step only needs expected shares.
+    Starts from the supervised fit, or from labelled + ``start_unlabelled`` expected class counts. E-step:
+    each sampled (company, pattern) cell gets its expected number of experts under the company's grid
+    posterior for prevalence (zero-inflated Beta prior refitted every step). M-step: the annotator model
+    is refitted on labelled counts plus those expected counts. Prevalence differing across companies is
+    what identifies the annotators' error patterns from unlabelled data (Hui and Walter); ``grid`` can be
+    coarse, the E-step only needs expected shares. Stops when no pattern's expected expert count moves
+    by more than ``tolerance`` of its sampled count.
     Returns (log-likelihood per pattern and class, the unlabelled expected class counts, the prior).
     """
     company_patterns = data.company_pattern_matrix()
-    log_lik = model.log_likelihood(data.patterns, labelled_weights)
-    unlabelled = np.zeros_like(labelled_weights)
+    unlabelled = np.zeros_like(labelled_weights) if start_unlabelled is None else start_unlabelled
+    log_lik = _fit(model, data.patterns, labelled_weights + unlabelled, labelled_weights)
+    pattern_totals = np.bincount(data.entry_pattern, weights=data.entry_count, minlength=data.patterns.shape[0])
     sampled_patterns = np.unique(data.entry_pattern)
     column = np.searchsorted(sampled_patterns, data.entry_pattern)
     with np.errstate(divide="ignore"):
         log_pi = np.log(grid.values)
     for _ in range(n_iterations):
         pattern_grid = pattern_grid_log_likelihood(log_lik, grid)
-        company_log_lik = np.asarray(company_patterns @ pattern_grid)
-        prior = fit_zero_inflated_beta(company_log_lik, grid, start=prior, max_iterations=15)
-        posterior = grid_posterior(company_log_lik, prior, grid)
+        relative = relative_likelihood(np.asarray(company_patterns @ pattern_grid))
+        prior = fit_zero_inflated_beta(None, grid, start=prior, max_iterations=5, relative=relative)
+        posterior = grid_posterior(None, prior, grid, relative=relative)
         # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples
         expert_given = np.exp(log_pi[None, :] + log_lik[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])
         expected = posterior @ expert_given.T  # (n_companies, n_sampled_patterns)
         share = expected[data.entry_company, column]
+        previous = unlabelled
         unlabelled = np.zeros_like(labelled_weights)
         np.add.at(unlabelled[:, 1], data.entry_pattern, unlabelled_weight * data.entry_count * share)
         np.add.at(unlabelled[:, 0], data.entry_pattern, unlabelled_weight * data.entry_count * (1.0 - share))
-        new_log_lik = _fit(model, data.patterns, labelled_weights + unlabelled, labelled_weights)
-        change = np.max(np.abs(new_log_lik[sampled_patterns] - log_lik[sampled_patterns]))
-        log_lik = new_log_lik
+        log_lik = _fit(model, data.patterns, labelled_weights + unlabelled, labelled_weights)
+        change = np.max(np.abs(unlabelled[:, 1] - previous[:, 1]) / np.maximum(unlabelled_weight * pattern_totals, 1.0))
+        if trace is not None:
+            trace.append((change, prior))
         if change < tolerance:
             break
     return log_lik, unlabelled, prior
@@ -175,28 +183,36 @@ def _draw_counts(
 class PosteriorOptions:
     """How company posteriors are computed (keyword options of :func:`estimate_company_headcounts`).
 
+    fit: 'semi_supervised' (rated items + company samples, EM), 'supervised' (rated items only), or
+        'auto' (the default): semi-supervised when at least ``min_companies_semi_supervised`` companies
+        have samples, supervised otherwise. The company samples identify the annotators' error patterns
+        only through differences in prevalence across many companies; with a dozen companies the joint
+        fit lets the largest samples define "non-expert" (on the 12-lab set it put OpenAI at ~0 experts).
     method: class-conditional annotator model - 'saturated' (free pattern distribution per class, shrunk
-        towards a log-linear base; the default), 'loglinear', 'probit', 'independent', or 'auto' (the
-        lowest 5-fold cross-validated log-loss on the rated items among probit and log-linear).
-    fit: 'semi_supervised' (rated items + company samples, EM) or 'supervised' (rated items only).
+        towards a log-linear base), 'loglinear', 'probit', 'independent', or 'auto' (the default:
+        saturated when semi-supervised; when supervised, the lowest 5-fold cross-validated log-loss on
+        the rated items among probit and log-linear).
     n_bootstrap: rated-item resamples; on each the annotator model (and, semi-supervised, the EM from its
         own supervised start) and the prevalence prior are refitted; the draws are split evenly over them.
-    em_iterations: EM iterations per resample; em_grid_step: prevalence grid spacing used inside EM
-        (coarser than grid_step, the spacing of the final posterior).
+    em_iterations: EM iterations (at most) of the full-data fit; replicate_em_iterations: per resample,
+        started from the full fit's non-expert counts; em_grid_step: prevalence grid spacing used inside
+        EM (coarser than grid_step, the spacing of the final posterior).
     """
 
-    method: str = "saturated"
-    fit: str = "semi_supervised"
+    method: str = "auto"
+    fit: str = "auto"
+    min_companies_semi_supervised: int = 50
     n_bootstrap: int = 20
     grid_step: float = 0.0025
-    em_grid_step: float = 0.01
-    em_iterations: int = 30
+    em_grid_step: float = 0.02
+    em_iterations: int = 100
+    replicate_em_iterations: int = 10
     unlabelled_weight: float = 1.0
     model_options: dict | None = None
 
     def __post_init__(self):
-        if self.fit not in ("supervised", "semi_supervised"):
-            raise ValueError("fit must be 'supervised' or 'semi_supervised'")
+        if self.fit not in ("auto", "supervised", "semi_supervised"):
+            raise ValueError("fit must be 'auto', 'supervised' or 'semi_supervised'")
         if self.n_bootstrap < 1 or self.em_iterations < 0:
             raise ValueError("n_bootstrap must be >= 1 and em_iterations >= 0")
 
@@ -222,12 +238,25 @@ def estimate_company_headcounts(
     options = PosteriorOptions(**method_options)
     data = build_pattern_data(rated, samples, companies, annotators)
     _check_rated(data)
-    if options.method == "auto":
-        from workforce_assets.headcount.validation import choose_model
-        options = replace(options, method=choose_model(rated, data.annotators, seed=seed))
+    options = resolve_options(options, data, rated, seed)
     draws, diagnostics = posterior_draws(data, n_draws=n_draws, seed=seed, options=options)
     label = f"{options.method}/{options.fit}"
     return HeadcountEstimate(summary=summary_frame(data, draws, label), draws=draws, diagnostics=diagnostics)
+
+
+def resolve_options(options: PosteriorOptions, data: PatternData, rated: pl.DataFrame, seed: int = 0) -> PosteriorOptions:
+    """Replace fit='auto' and method='auto' by what they mean for these data (see :class:`PosteriorOptions`)."""
+    if options.fit == "auto":
+        n_companies_sampled = int((data.n_sampled > 0).sum())
+        fit = "semi_supervised" if n_companies_sampled >= options.min_companies_semi_supervised else "supervised"
+        options = replace(options, fit=fit)
+    if options.method == "auto":
+        if options.fit == "semi_supervised":
+            options = replace(options, method="saturated")
+        else:
+            from workforce_assets.headcount.validation import choose_model
+            options = replace(options, method=choose_model(rated, data.annotators, seed=seed))
+    return options
 
 
 def posterior_draws(
@@ -243,6 +272,8 @@ def posterior_draws(
     multi-threaded BLAS on a shared machine costs tens of times more than it saves.
     """
     options = options or PosteriorOptions(**method_options)
+    if "auto" in (options.method, options.fit):
+        raise ValueError("posterior_draws needs an explicit method and fit (estimate_company_headcounts resolves 'auto')")
     with threadpool_limits(limits=1, user_api="blas"):
         return _posterior_draws(data, n_draws, seed, options)
 
@@ -250,7 +281,7 @@ def posterior_draws(
 def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: PosteriorOptions):
     rng = np.random.default_rng(seed)
     grid = PrevalenceGrid.default(linear_step=options.grid_step)
-    em_grid = PrevalenceGrid.default(linear_step=options.em_grid_step, geometric_cells=20)
+    em_grid = PrevalenceGrid.default(linear_step=options.em_grid_step, geometric_cells=15)
     model = make_model(options.method, **(options.model_options or {}))
     company_patterns = data.company_pattern_matrix()
     entry_to_company = data.entry_to_company()
@@ -260,15 +291,23 @@ def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: Poster
     priors: list[ZeroInflatedBeta] = []
     prior = em_prior = None
     semi_supervised = options.fit == "semi_supervised" and data.entry_pattern.size > 0
+    if semi_supervised:
+        _, full_unlabelled, em_prior = semi_supervised_fit(
+            data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
+            unlabelled_weight=options.unlabelled_weight)
+        # resamples start with the non-experts' expected counts of the full fit (well identified: companies
+        # without experts pin them) and the experts' pattern distribution of their own rated items: EM
+        # barely moves along the one direction samples cannot identify, so the resampled rated items carry
+        # that uncertainty into the draws
+        replicate_start = full_unlabelled * np.array([1.0, 0.0])
     position = 0
     for size in allocation:
         labelled = bootstrap_rated_counts(data.rated_counts, rng)
         if semi_supervised:
-            # each resample starts EM from its own supervised fit: EM barely moves along the direction the
-            # company samples cannot identify, so the resampled rated items carry that uncertainty
             log_lik, _, em_prior = semi_supervised_fit(data, model, labelled, em_grid,
-                                                       n_iterations=options.em_iterations,
-                                                       unlabelled_weight=options.unlabelled_weight, prior=em_prior)
+                                                       n_iterations=options.replicate_em_iterations,
+                                                       unlabelled_weight=options.unlabelled_weight, prior=em_prior,
+                                                       start_unlabelled=replicate_start)
         else:
             log_lik = model.log_likelihood(data.patterns, labelled)
         coarse_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))

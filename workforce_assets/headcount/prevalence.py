@@ -80,6 +80,7 @@ def fit_zero_inflated_beta(
     start: ZeroInflatedBeta | None = None,
     prior_sd: float = 3.0,
     max_iterations: int = 100,
+    relative: np.ndarray | None = None,
 ) -> ZeroInflatedBeta:
     """Empirical Bayes: maximise the marginal likelihood of all companies' samples over (zero_weight, alpha, beta).
 
@@ -87,15 +88,13 @@ def fit_zero_inflated_beta(
     the hyperparameters do not depend on the grid, so a coarse grid serves (each evaluation is one
     matrix-vector product over it). A weak normal prior (sd ``prior_sd``) on log(alpha), log(beta) keeps the
     fit finite when few companies are given. Companies without samples carry no
-    information and drop out. Direct quasi-Newton on the marginal likelihood: EM on the same problem
+    information and drop out. ``relative`` (from :func:`relative_likelihood`) can be passed instead of
+    recomputing it from ``company_log_lik``. Direct quasi-Newton on the marginal likelihood: EM on the same problem
     crawls along the near-flat direction that trades the zero atom against Beta mass near zero.
     """
-    informative = np.ptp(company_log_lik, axis=1) > 0
     prior = start or ZeroInflatedBeta(0.3, 0.5, 10.0)
-    if not informative.any():
-        return prior
-    rows = company_log_lik[informative]
-    scaled = np.exp(rows - rows.max(axis=1, keepdims=True))
+    # a company without samples has a flat row: its marginal is sum(masses) = 1 whatever the prior
+    scaled = relative_likelihood(company_log_lik) if relative is None else relative
     # the zero weight itself (not its logit) is optimised: near 0 a logit's gradient vanishes and the fit
     # stays stuck at "no zero atom" even when zero-expert companies are common
     x0 = np.array([np.clip(prior.zero_weight, 0.02, 0.98), np.log(prior.alpha), np.log(prior.beta)])
@@ -127,9 +126,16 @@ def fit_zero_inflated_beta(
     return ZeroInflatedBeta(float(x[0]), float(np.exp(x[1])), float(np.exp(x[2])))
 
 
-def grid_posterior(company_log_lik: np.ndarray, prior: ZeroInflatedBeta, grid: PrevalenceGrid) -> np.ndarray:
+def relative_likelihood(company_log_lik: np.ndarray) -> np.ndarray:
+    """exp(log-likelihood - its row maximum): each company's likelihood over the grid, scaled to peak at 1."""
+    return np.exp(company_log_lik - company_log_lik.max(axis=1, keepdims=True))
+
+
+def grid_posterior(company_log_lik: np.ndarray | None, prior: ZeroInflatedBeta, grid: PrevalenceGrid,
+                   relative: np.ndarray | None = None) -> np.ndarray:
     """(n_companies, n_grid) posterior probabilities of each prevalence cell."""
-    posterior = np.exp(company_log_lik - company_log_lik.max(axis=1, keepdims=True)) * prior.cell_masses(grid)[None, :]
+    scaled = relative_likelihood(company_log_lik) if relative is None else relative
+    posterior = scaled * prior.cell_masses(grid)[None, :]
     posterior /= posterior.sum(axis=1, keepdims=True)
     return posterior
 

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from workforce_assets.labor.boosting import threads_for
 from workforce_assets.labor.matrix import (
     SparseArchetypeMatrix,
     archetype_popularity,
@@ -335,7 +336,7 @@ class ExistenceModel:
         grid = np.column_stack(
             [np.tile(np.log1p(pop_values), len(size_values)), np.repeat(np.log1p(size_values), len(pop_values))]
         ).astype(np.float32)
-        table = self.background_booster.predict(grid, num_threads=2).reshape(len(size_values), len(pop_values))
+        table = self.background_booster.predict(grid, num_threads=threads_for(len(grid), 2)).reshape(len(size_values), len(pop_values))
         return table[size_index][:, pop_index]
 
     def score_block(self, context: FeatureContext, block: LinkBlock) -> np.ndarray:
@@ -345,7 +346,7 @@ class ExistenceModel:
             r, c = np.nonzero(block.linked & ~block.observed)
             if len(r):
                 features = context.cell_features(block.rows[r], c, knn=block.knn[r, c])
-                prob[r, c] = self.linked_booster.predict(features, num_threads=2)
+                prob[r, c] = self.linked_booster.predict(features, num_threads=threads_for(len(r), 2))
         return prob
 
     def score_cells(self, context: FeatureContext, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -360,11 +361,11 @@ class ExistenceModel:
         out = np.empty(len(rows))
         if self.background_booster is not None and (~linked).any():
             cols_bg = [FEATURE_NAMES.index(f) for f in BACKGROUND_FEATURES]
-            out[~linked] = self.background_booster.predict(features[~linked][:, cols_bg], num_threads=2)
+            out[~linked] = self.background_booster.predict(features[~linked][:, cols_bg], num_threads=threads_for(len(rows), 2))
         elif (~linked).any():
             out[~linked] = context.popularity[cols[~linked]] / max(self.n_companies, 1)
         if linked.any():
-            out[linked] = self.linked_booster.predict(features[linked], num_threads=2)
+            out[linked] = self.linked_booster.predict(features[linked], num_threads=threads_for(len(rows), 2))
         return out
 
 
@@ -379,7 +380,7 @@ def _booster(features, label, weight, seed, n_estimators, num_threads, names, nu
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
         "lambda_l2": 1.0,
-        "num_threads": num_threads,
+        "num_threads": threads_for(len(label), num_threads),
         "seed": seed,
         "deterministic": True,
         "verbose": -1,

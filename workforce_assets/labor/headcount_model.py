@@ -21,6 +21,7 @@ import polars as pl
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import GroupShuffleSplit
 
+from workforce_assets.labor.boosting import threads_for
 from workforce_assets.labor.matrix import model_records
 
 CATEGORICAL = ("role", "state", "visa_class")
@@ -85,7 +86,7 @@ class HeadcountModel:
 
     def predict(self, cells: pl.DataFrame) -> np.ndarray:
         """Workers per cell: predicted shares renormalised within each company, times the company total."""
-        raw = np.clip(self.booster.predict(self.design(cells), num_threads=2), 1e-6, None)
+        raw = np.clip(self.booster.predict(self.design(cells), num_threads=threads_for(cells.height, 2)), 1e-6, None)
         frame = cells.select("company_id", "company_workers").with_columns(_raw=pl.Series(raw))
         return frame.select(
             pl.col("_raw") / pl.col("_raw").sum().over("company_id") * pl.col("company_workers")
@@ -107,7 +108,7 @@ def fit_headcount_model(cells: pl.DataFrame, seed: int = 0, *, n_estimators: int
     )
     params = {
         "objective": "regression", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
-        "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "num_threads": num_threads,
+        "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "num_threads": threads_for(train.height, num_threads),
         "seed": seed, "deterministic": True, "verbose": -1,
     }
     # weight cells by company total so the fit cares about workers, not about many tiny companies equally

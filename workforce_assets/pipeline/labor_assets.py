@@ -12,9 +12,11 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from workforce_assets.labor import existence, headcount_model as headcount_core, matrix as matrix_core, roles, salary
+from workforce_assets.labor import existence, questions, roles, salary
+from workforce_assets.labor import headcount_model as headcount_core
+from workforce_assets.labor import matrix as matrix_core
 from workforce_assets.pipeline.ingestion_assets import job_records
-from workforce_assets.pipeline.metadata import table_metadata
+from workforce_assets.pipeline.metadata import stats_metadata, table_metadata
 from workforce_assets.pipeline.partitions import DUCKDB_POOL
 from workforce_assets.pipeline.resources import WarehouseResource
 
@@ -70,11 +72,14 @@ def _eval_result(warehouse: WarehouseResource, table: str, frame: pl.DataFrame) 
 @dg.asset(key_prefix="labor", group_name=GROUP, deps=[job_records], pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def archetype_matrix(warehouse: WarehouseResource, config: LaborConfig) -> dg.MaterializeResult:
     """Company × archetype (canonical role | seniority | state) cells with record and worker counts, median wage."""
-    matrix = matrix_core.build_archetype_matrix(_jobs(warehouse), certified_only=config.certified_only)
+    jobs = _jobs(warehouse)
+    _, used = matrix_core.model_records(jobs, certified_only=config.certified_only)
+    matrix = matrix_core.build_archetype_matrix(jobs, certified_only=config.certified_only)
     warehouse.write("labor.archetype_matrix", matrix)
     return dg.MaterializeResult(
         metadata={
             **table_metadata(matrix, "labor.archetype_matrix"),
+            **stats_metadata(used, prefix="records/"),
             "n_companies": dg.MetadataValue.int(matrix["company_id"].n_unique()),
             "n_archetypes": dg.MetadataValue.int(matrix["archetype"].n_unique()),
         }
@@ -141,3 +146,34 @@ def headcount_models(warehouse: WarehouseResource, config: LaborConfig):
     yield dg.MaterializeResult(asset_key=["labor", "headcount_eval"], metadata=result.metadata)
     saved = _save_model(warehouse, "headcount_model", model, "labor.headcount_model", {"seed": config.seed})
     yield dg.MaterializeResult(asset_key=["labor", "headcount_model"], metadata=saved.metadata)
+
+
+class PeerGapConfig(dg.Config):
+    """Peer gaps are listed for the companies with the most archetypes (the ones users ask about first)."""
+
+    n_companies: int = 50
+    n_peers: int = 25
+    top: int = 10
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
+def market_sizes(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Market size of each archetype: companies that list it plus the expected number that have it unlisted, with a 90% interval."""
+    sizes = questions.market_sizes(_load_model(warehouse, "archetype_model"), warehouse.read("labor.archetype_matrix"))
+    warehouse.write("labor.market_sizes", sizes)
+    return dg.MaterializeResult(metadata=table_metadata(sizes.sort("expected_total", descending=True), "labor.market_sizes"))
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb"})
+def peer_gaps(warehouse: WarehouseResource, config: PeerGapConfig) -> dg.MaterializeResult:
+    """Archetypes common at each large company's most similar peers that the company does not list."""
+    matrix = warehouse.read("labor.archetype_matrix")
+    model = _load_model(warehouse, "archetype_model")
+    largest = (
+        matrix.group_by("company_id").agg(pl.len().alias("n")).sort(["n", "company_id"], descending=[True, False])
+        .head(config.n_companies)["company_id"].to_list()
+    )
+    frames = [questions.peer_gaps(matrix, c, n_peers=config.n_peers, top=config.top, model=model) for c in largest]
+    gaps = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    warehouse.write("labor.peer_gaps", gaps)
+    return dg.MaterializeResult(metadata={**table_metadata(gaps, "labor.peer_gaps"), "n_companies": dg.MetadataValue.int(len(largest))})

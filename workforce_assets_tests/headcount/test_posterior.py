@@ -141,3 +141,15 @@ def test_totals_come_from_summed_draws_not_summed_percentiles():
     assert grouped["mean"].sum() == pytest.approx(row["mean"])
     with pytest.raises(ValueError, match="without a group"):
         totals(draws, ids, {"c0": "a"})
+
+
+def test_auto_fit_is_semi_supervised_only_with_many_companies(worlds):
+    from workforce_assets.headcount.patterns import build_pattern_data
+    from workforce_assets.headcount.posterior import PosteriorOptions, resolve_options
+
+    world = worlds[0]  # 60 companies with samples
+    data = build_pattern_data(world.rated, world.samples, world.companies, world.annotators)
+    many = resolve_options(PosteriorOptions(), data, world.rated)
+    assert (many.fit, many.method) == ("semi_supervised", "saturated")
+    few = resolve_options(PosteriorOptions(min_companies_semi_supervised=61), data, world.rated)
+    assert few.fit == "supervised" and few.method in ("probit", "loglinear")

@@ -4,7 +4,6 @@ import pytest
 import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
-from workforce_assets.labor import existence
 from workforce_assets.labor.existence import (
     FeatureContext,
     _rank_metrics,

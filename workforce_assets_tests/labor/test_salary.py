@@ -11,7 +11,7 @@ FAST = {"n_estimators": 80, "num_threads": 2}
 @pytest.fixture(scope="module")
 def salary_eval():
     jobs = synthetic_job_records(n_companies=900, seed=5)
-    return evaluate_salary(jobs, seed=0, **FAST)
+    return evaluate_salary(jobs, seed=0, n_folds=3, refit=False, **FAST)
 
 
 def test_interval_covers_about_80_percent_of_held_out_employers(salary_eval):

@@ -10,6 +10,7 @@ EXPECTED_TABLE_ASSETS = {
     "headcount/annotator_parameters", "headcount/company_posteriors", "headcount/log_debias", "headcount/headcount_totals",
     "labor/archetype_matrix", "labor/archetype_eval", "labor/archetype_model", "labor/archetype_scores",
     "labor/salary_eval", "labor/salary_model", "labor/headcount_eval", "labor/headcount_model",
+    "labor/market_sizes", "labor/peer_gaps",
     "reports/headcount_report", "reports/labor_report",
 }
 

@@ -57,7 +57,7 @@ def test_every_input_row_is_loaded_or_quarantined(materialized_demo):
 def _usps_codes() -> set[str]:
     from workforce_assets.ingestion import normalize
 
-    return set(normalize.USPS_CODES) if hasattr(normalize, "USPS_CODES") else set(normalize.STATE_CODES)
+    return set(normalize.STATE_CODES.values())
 
 
 def test_posteriors_cover_every_sampled_company_and_are_coherent(materialized_demo):
