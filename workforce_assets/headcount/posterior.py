@@ -252,7 +252,8 @@ def resolve_options(options: PosteriorOptions, data: PatternData, rated: pl.Data
         options = replace(options, fit=fit)
     if options.method == "auto":
         if options.fit == "semi_supervised":
-            options = replace(options, method="saturated")
+            # the saturated model enumerates 2^m label vectors; beyond 16 annotators only probit scales
+            options = replace(options, method="saturated" if len(data.annotators) <= 16 else "probit")
         else:
             from workforce_assets.headcount.validation import choose_model
             options = replace(options, method=choose_model(rated, data.annotators, seed=seed))

@@ -58,12 +58,31 @@ def annotator_parameters(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=table_metadata(params, "headcount.annotator_parameters", preview_rows=30))
 
 
+def _estimate_all(warehouse: WarehouseResource, config: PosteriorConfig):
+    """The joint estimate over every company: rated CVs + all materialized batches + unsampled companies.
+
+    Inputs are sorted so the same data and seed give the same draws in every batch's run and in the totals.
+    """
+    rated = _rated(warehouse).sort("item_id")
+    samples = warehouse.read("annotation.annotation_matrix").sort(["company_id", "item_id"])
+    annotators, ignored = _shared_annotators(rated, samples)
+    if not annotators:
+        raise ValueError("no annotator has labels on both the rated CVs and the profiles: nothing to infer from")
+    company_table = warehouse.read("inputs.companies").sort("company_id")
+    estimate = posterior_core.estimate_company_headcounts(
+        rated, samples.drop("batch"), company_table, annotators, n_draws=config.n_draws, seed=config.seed
+    )
+    batch_of = dict(zip(samples["company_id"].to_list(), samples["batch"].to_list()))
+    return estimate, batch_of, annotators, ignored, company_table
+
+
 @dg.asset(
     key_prefix="headcount", group_name=GROUP, partitions_def=COMPANY_BATCHES,
     deps=[
         dg.AssetDep(annotation_matrix, partition_mapping=dg.AllPartitionMapping()),
         rated_cv_matrix, companies, annotator_parameters,
-    ], pool=DUCKDB_POOL, kinds={"duckdb", "numpy"},
+    ],
+    pool=DUCKDB_POOL, kinds={"duckdb", "numpy"},
 )
 def company_posteriors(context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: PosteriorConfig) -> dg.MaterializeResult:
     """Posterior of each sampled company's whole-company ML-expert count (finite-population draws).
@@ -72,28 +91,19 @@ def company_posteriors(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     batch materialized so far (all companies inform the prior); this partition stores its own companies.
     """
     batch = context.partition_key
-    rated = _rated(warehouse)
-    samples = warehouse.read("annotation.annotation_matrix")
-    annotators, ignored = _shared_annotators(rated, samples)
-    if not annotators:
-        raise ValueError("no annotator has labels on both the rated CVs and the profiles: nothing to infer from")
-    batch_companies = samples.filter(pl.col("batch") == batch)["company_id"].unique()
-    company_table = warehouse.read("inputs.companies")
-    estimate = posterior_core.estimate_company_headcounts(
-        rated, samples.drop("batch"), company_table.filter(pl.col("company_id").is_in(samples["company_id"].unique().implode())),
-        annotators, n_draws=config.n_draws, seed=config.seed,
-    )
-    keep = estimate.summary["company_id"].is_in(batch_companies.implode()).to_numpy()
+    estimate, batch_of, annotators, ignored, _ = _estimate_all(warehouse, config)
+    keep = np.array([batch_of.get(c) == batch for c in estimate.summary["company_id"].to_list()])
     summary = estimate.summary.filter(pl.Series(keep)).with_columns(batch=pl.lit(batch))
     draws = pl.DataFrame(
         {"company_id": summary["company_id"], "batch": batch,
-         "draws": pl.Series([row for row in estimate.draws[keep].astype(np.int64)], dtype=pl.List(pl.Int64))}
+         "draws": pl.Series(estimate.draws[keep].astype(np.int64).tolist(), dtype=pl.List(pl.Int64))}
     )
     warehouse.write(SUMMARY_TABLE, summary, "batch", batch)
     warehouse.write(DRAWS_TABLE, draws, "batch", batch)
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(summary.drop([c for c in summary.columns if summary[c].dtype == pl.List]), SUMMARY_TABLE, preview_rows=20),
+            **table_metadata(summary, SUMMARY_TABLE, preview_rows=20),
+            "method": dg.MetadataValue.text(str(summary["method"][0]) if summary.height else ""),
             "annotators_used": dg.MetadataValue.json(annotators),
             "annotators_ignored_no_rated_labels": dg.MetadataValue.json(ignored),
             "n_draws": dg.MetadataValue.int(config.n_draws),
@@ -107,40 +117,32 @@ def company_posteriors(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     deps=[company_posteriors, companies, rated_cv_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "numpy"},
 )
 def headcount_totals(warehouse: WarehouseResource, config: PosteriorConfig) -> dg.MaterializeResult:
-    """Totals over all companies, by country and by batch, from summed draws (never summed percentiles).
+    """Totals over all companies, by country and by batch, from summed joint draws (never summed percentiles).
 
     Companies without any sampled employee enter with their prior predictive, flagged ``prior_only``
     (stored in headcount.unsampled_company_posteriors), never as a silent zero.
     """
-    draws_table = warehouse.read(DRAWS_TABLE)
-    company_table = warehouse.read("inputs.companies")
-    unsampled = company_table.filter(~pl.col("company_id").is_in(draws_table["company_id"].implode()))
-    ids = draws_table["company_id"].to_list()
-    draws = np.array(draws_table["draws"].to_list(), dtype=np.int64).reshape(len(ids), -1)
-    batch_of = dict(zip(ids, draws_table["batch"].to_list()))
-    if unsampled.height:
-        rated = _rated(warehouse)
-        samples = warehouse.read("annotation.annotation_matrix")
-        annotators, _ = _shared_annotators(rated, samples)
-        prior = posterior_core.estimate_company_headcounts(
-            rated, samples.drop("batch"), pl.concat([company_table.filter(pl.col("company_id").is_in(samples["company_id"].unique().implode())), unsampled], how="diagonal_relaxed"),
-            annotators, n_draws=draws.shape[1], seed=config.seed,
-        )
-        is_unsampled = prior.summary["company_id"].is_in(unsampled["company_id"].implode()).to_numpy()
-        warehouse.write("headcount.unsampled_company_posteriors", prior.summary.filter(pl.Series(is_unsampled)))
-        ids += prior.summary["company_id"].filter(pl.Series(is_unsampled)).to_list()
-        draws = np.vstack([draws, prior.draws[is_unsampled]])
-        batch_of.update({c: "(unsampled)" for c in unsampled["company_id"].to_list()})
-    country_col = "country" if "country" in company_table.columns else None
-    country_of = dict(zip(company_table["company_id"].to_list(), company_table[country_col].fill_null("unknown").to_list())) if country_col else {}
-    frames = [posterior_core.totals(draws, ids).with_columns(grouping=pl.lit("all"))]
-    frames.append(posterior_core.totals(draws, ids, groups=batch_of).with_columns(grouping=pl.lit("batch")))
-    if country_of:
-        frames.append(posterior_core.totals(draws, ids, groups={c: country_of.get(c, "unknown") for c in ids}).with_columns(grouping=pl.lit("country")))
+    estimate, batch_of, _, _, company_table = _estimate_all(warehouse, config)
+    ids = estimate.summary["company_id"].to_list()
+    prior_only = estimate.summary.filter(pl.col("prior_only"))
+    warehouse.write("headcount.unsampled_company_posteriors", prior_only)
+    stored = warehouse.read(DRAWS_TABLE)
+    stored_draws = dict(zip(stored["company_id"].to_list(), stored["draws"].to_list()))
+    consistent = all(np.array_equal(stored_draws[c], row) for c, row in zip(ids, estimate.draws) if c in stored_draws)
+    groups = {"batch": {c: batch_of.get(c, "(unsampled)") for c in ids}}
+    if "country" in company_table.columns:
+        country = dict(zip(company_table["company_id"].to_list(), company_table["country"].fill_null("unknown").to_list()))
+        groups["country"] = {c: country.get(c, "unknown") for c in ids}
+    frames = [posterior_core.totals(estimate.draws, ids).with_columns(grouping=pl.lit("all"))]
+    frames += [posterior_core.totals(estimate.draws, ids, groups=g).with_columns(grouping=pl.lit(name)) for name, g in groups.items()]
     result = pl.concat(frames, how="diagonal_relaxed")
     warehouse.write("headcount.headcount_totals", result)
     return dg.MaterializeResult(
-        metadata={**table_metadata(result, "headcount.headcount_totals", preview_rows=30), "n_unsampled_companies": dg.MetadataValue.int(unsampled.height)}
+        metadata={
+            **table_metadata(result, "headcount.headcount_totals", preview_rows=30),
+            "n_unsampled_companies": dg.MetadataValue.int(prior_only.height),
+            "draws_match_stored_partitions": dg.MetadataValue.bool(consistent),
+        }
     )
 
 

@@ -114,38 +114,39 @@ def archetype_scores(warehouse: WarehouseResource, config: ScoringConfig) -> dg.
     )
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(["labor", "salary_eval"], group_name=GROUP, deps=[job_records], kinds={"duckdb", "lightgbm"},
-                     description="Salary model on held-out employers: MAE, R², 80% interval coverage vs a role × state median."),
-        dg.AssetSpec(["labor", "salary_model"], group_name=GROUP, deps=[job_records], kinds={"lightgbm"},
-                     description="LightGBM quantile models (q10/q50/q90) of annual wage."),
-    ],
-    pool=DUCKDB_POOL,
-)
-def salary_models(warehouse: WarehouseResource, config: LaborConfig):
-    frame, model = salary.evaluate_salary(_jobs(warehouse), seed=config.seed)
-    result = _eval_result(warehouse, "labor.salary_eval", frame)
-    yield dg.MaterializeResult(asset_key=["labor", "salary_eval"], metadata=result.metadata)
-    saved = _save_model(warehouse, "salary_model", model, "labor.salary_model", {"seed": config.seed})
-    yield dg.MaterializeResult(asset_key=["labor", "salary_model"], metadata=saved.metadata)
+def _evaluated_model_assets(name: str, evaluate, eval_description: str, model_description: str) -> dg.AssetsDefinition:
+    """One step that evaluates a model on held-out rows (``labor/<name>_eval``) and refits it on all rows
+    (``labor/<name>_model``): the two share the expensive feature preparation."""
+
+    @dg.multi_asset(
+        name=f"{name}_models",
+        specs=[
+            dg.AssetSpec(["labor", f"{name}_eval"], group_name=GROUP, deps=[job_records], kinds={"duckdb", "lightgbm"}, description=eval_description),
+            dg.AssetSpec(["labor", f"{name}_model"], group_name=GROUP, deps=[job_records], kinds={"lightgbm"}, description=model_description),
+        ],
+        pool=DUCKDB_POOL,
+    )
+    def _assets(warehouse: WarehouseResource, config: LaborConfig):
+        frame, model = evaluate(_jobs(warehouse), seed=config.seed)
+        result = _eval_result(warehouse, f"labor.{name}_eval", frame)
+        yield dg.MaterializeResult(asset_key=["labor", f"{name}_eval"], metadata=result.metadata)
+        fitted = "yes" if model is not None else "no: too little data (see the eval table's note)"
+        saved = _save_model(warehouse, f"{name}_model", model, f"labor.{name}_model", {"seed": config.seed, "fitted": fitted})
+        yield dg.MaterializeResult(asset_key=["labor", f"{name}_model"], metadata=saved.metadata)
+
+    return _assets
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(["labor", "headcount_eval"], group_name=GROUP, deps=[job_records], kinds={"duckdb", "lightgbm"},
-                     description="Workers per (company, role, state) on held-out companies vs the template heuristic."),
-        dg.AssetSpec(["labor", "headcount_model"], group_name=GROUP, deps=[job_records], kinds={"lightgbm"},
-                     description="LightGBM model of certified workers per (company, role, state)."),
-    ],
-    pool=DUCKDB_POOL,
+salary_models = _evaluated_model_assets(
+    "salary", salary.evaluate_salary,
+    "Salary model on held-out employers: MAE, R², 80% interval coverage vs a role × state median.",
+    "LightGBM quantile models (q10/q50/q90) of annual wage, refitted on all records.",
 )
-def headcount_models(warehouse: WarehouseResource, config: LaborConfig):
-    frame, model = headcount_core.evaluate_headcount(_jobs(warehouse), seed=config.seed)
-    result = _eval_result(warehouse, "labor.headcount_eval", frame)
-    yield dg.MaterializeResult(asset_key=["labor", "headcount_eval"], metadata=result.metadata)
-    saved = _save_model(warehouse, "headcount_model", model, "labor.headcount_model", {"seed": config.seed})
-    yield dg.MaterializeResult(asset_key=["labor", "headcount_model"], metadata=saved.metadata)
+headcount_models = _evaluated_model_assets(
+    "headcount", headcount_core.evaluate_headcount,
+    "Workers per (company, role, state) on held-out companies vs the original template heuristic.",
+    "LightGBM model of certified workers per (company, role, state), refitted on all records.",
+)
 
 
 class PeerGapConfig(dg.Config):
