@@ -28,7 +28,7 @@ from workforce_assets.annotation.keywords import REFERENCE_KEYWORDS, apply_keywo
 from workforce_assets.annotation.names import canonical_annotator_name, parse_label
 from workforce_assets.demo import DemoConfig, generate_demo_world
 from workforce_assets.headcount import estimate_company_headcounts
-from workforce_assets.headcount.calibration import LEVELS, summarise
+from workforce_assets.headcount.calibration import LEVELS, randomised_pit, summarise
 from workforce_assets.headcount.validation import majority_vote_probability
 
 ESTIMATORS = {
@@ -106,7 +106,8 @@ def run_seed(seed: int, estimators: dict[str, dict], n_draws: int) -> pl.DataFra
                                          pl.lit(seed).alias("replication"), pl.lit(seconds).alias("seconds"),
                                          *[pl.Series(k, np.asarray(v, dtype=float)) for k, v in columns.items()]))
 
-    add("majority vote", majority_vote(inputs), 0.0)
+    rng = np.random.default_rng(seed)
+    add("majority vote", {**majority_vote(inputs), "pit": np.full(truth.height, np.nan)}, 0.0)
     for name, options in estimators.items():
         started = time.perf_counter()
         estimate = estimate_company_headcounts(inputs["rated"], inputs["samples"], inputs["companies"],
@@ -119,6 +120,7 @@ def run_seed(seed: int, estimators: dict[str, dict], n_draws: int) -> pl.DataFra
             tail = (1 - level) / 2
             low, high = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
             columns[f"lower{int(level * 100)}"], columns[f"upper{int(level * 100)}"] = low, high
+        columns["pit"] = randomised_pit(draws, truth["true_count"].to_numpy(), rng)
         add(name, columns, seconds, estimate.summary["method"][0])
     return pl.concat(frames, how="diagonal_relaxed")
 
@@ -151,7 +153,7 @@ def main() -> None:
     majority_mae = overall.filter(pl.col("estimator") == "majority vote")["mae"].item()
     overall = overall.with_columns((pl.col("mae") / majority_mae).alias("mae / majority vote"))
     print("### Overall\n")
-    print(markdown(overall.drop("pit_coverage80", "median_width80_share")))
+    print(markdown(overall.drop("median_width80_share")))
     print("\n### By true-prevalence band\n")
     print(markdown(summarise(results, ["estimator", "prevalence_band"]).drop("pit_coverage80", "median_width80_share",
                                                                               "mae_share")))

@@ -81,6 +81,7 @@ def fit_zero_inflated_beta(
     prior_sd: float = 3.0,
     max_iterations: int = 100,
     relative: np.ndarray | None = None,
+    zero_atom: bool = True,
 ) -> ZeroInflatedBeta:
     """Empirical Bayes: maximise the marginal likelihood of all companies' samples over (zero_weight, alpha, beta).
 
@@ -97,7 +98,7 @@ def fit_zero_inflated_beta(
     scaled = relative_likelihood(company_log_lik) if relative is None else relative
     # the zero weight itself (not its logit) is optimised: near 0 a logit's gradient vanishes and the fit
     # stays stuck at "no zero atom" even when zero-expert companies are common
-    x0 = np.array([np.clip(prior.zero_weight, 0.02, 0.98), np.log(prior.alpha), np.log(prior.beta)])
+    x0 = np.array([np.clip(prior.zero_weight, 0.02, 0.98) if zero_atom else 0.0, np.log(prior.alpha), np.log(prior.beta)])
 
     def masses(x):
         return ZeroInflatedBeta(x[0], np.exp(x[1]), np.exp(x[2])).cell_masses(grid)
@@ -119,7 +120,7 @@ def fit_zero_inflated_beta(
 
     result = optimize.minimize(
         negative_log_posterior, x0, method="L-BFGS-B", jac=True,
-        bounds=[(0.0, 0.999), (np.log(0.02), np.log(50.0)), (np.log(0.05), np.log(1e5))],
+        bounds=[(0.0, 0.999 if zero_atom else 0.0), (np.log(0.02), np.log(50.0)), (np.log(0.05), np.log(1e5))],
         options={"maxiter": max_iterations},
     )
     x = result.x
