@@ -101,6 +101,7 @@ def semi_supervised_fit(
     prior: ZeroInflatedBeta | None = None,
     trace: list | None = None,
     start_unlabelled: np.ndarray | None = None,
+    zero_atom: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta]:
     """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
 
@@ -111,6 +112,14 @@ def semi_supervised_fit(
     what identifies the annotators' error patterns from unlabelled data (Hui and Walter); ``grid`` can be
     coarse, the E-step only needs expected shares. Stops when no pattern's expected expert count moves
     by more than ``tolerance`` of its sampled count.
+
+    The E-step prior has no zero atom by default (``zero_atom=False``; the final posterior keeps it). With
+    an atom, EM drifts along the direction the samples cannot identify: a company with a handful of experts
+    is declared expert-free, its experts' patterns are counted as non-expert patterns, the (free) non-expert
+    distribution absorbs them, and more companies then look expert-free. On the demo world, where many
+    companies have 0.5-2% experts, the zero weight went to ~0.8 (true 0.26) and the 80% intervals of those
+    companies collapsed to {0}. A continuous prior keeps every company's expected expert share positive, so
+    expert-looking patterns stay with the experts (benchmarks/headcount_demo_calibration.py).
     Returns (log-likelihood per pattern and class, the unlabelled expected class counts, the prior).
     """
     company_patterns = data.company_pattern_matrix()
@@ -124,7 +133,8 @@ def semi_supervised_fit(
     for _ in range(n_iterations):
         pattern_grid = pattern_grid_log_likelihood(log_lik, grid)
         relative = relative_likelihood(np.asarray(company_patterns @ pattern_grid))
-        prior = fit_zero_inflated_beta(None, grid, start=prior, max_iterations=5, relative=relative)
+        prior = fit_zero_inflated_beta(None, grid, start=prior, max_iterations=5, relative=relative,
+                                       zero_atom=zero_atom)
         posterior = grid_posterior(None, prior, grid, relative=relative)
         # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples
         expert_given = np.exp(log_pi[None, :] + log_lik[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])
@@ -197,6 +207,11 @@ class PosteriorOptions:
     em_iterations: EM iterations (at most) of the full-data fit; replicate_em_iterations: per resample,
         started from the full fit's non-expert counts; em_grid_step: prevalence grid spacing used inside
         EM (coarser than grid_step, the spacing of the final posterior).
+    bootstrap_companies: on each resample the prevalence prior is fitted to a bootstrap resample of the
+        sampled companies too, so the draws carry the hyperparameters' uncertainty (a few dozen companies
+        leave the zero weight poorly determined: it trades against Beta mass near zero).
+    em_zero_atom: whether the EM's E-step prior has the zero atom (see :func:`semi_supervised_fit`; the final
+        posterior always has it).
     """
 
     method: str = "auto"
@@ -208,6 +223,8 @@ class PosteriorOptions:
     em_iterations: int = 100
     replicate_em_iterations: int = 10
     unlabelled_weight: float = 1.0
+    bootstrap_companies: bool = True
+    em_zero_atom: bool = False
     model_options: dict | None = None
 
     def __post_init__(self):
@@ -295,12 +312,13 @@ def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: Poster
     if semi_supervised:
         _, full_unlabelled, em_prior = semi_supervised_fit(
             data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
-            unlabelled_weight=options.unlabelled_weight)
+            unlabelled_weight=options.unlabelled_weight, zero_atom=options.em_zero_atom)
         # resamples start with the non-experts' expected counts of the full fit (well identified: companies
         # without experts pin them) and the experts' pattern distribution of their own rated items: EM
         # barely moves along the one direction samples cannot identify, so the resampled rated items carry
         # that uncertainty into the draws
         replicate_start = full_unlabelled * np.array([1.0, 0.0])
+    sampled_companies = np.flatnonzero(data.n_sampled > 0)
     position = 0
     for size in allocation:
         labelled = bootstrap_rated_counts(data.rated_counts, rng)
@@ -308,11 +326,16 @@ def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: Poster
             log_lik, _, em_prior = semi_supervised_fit(data, model, labelled, em_grid,
                                                        n_iterations=options.replicate_em_iterations,
                                                        unlabelled_weight=options.unlabelled_weight, prior=em_prior,
-                                                       start_unlabelled=replicate_start)
+                                                       start_unlabelled=replicate_start, zero_atom=options.em_zero_atom)
         else:
             log_lik = model.log_likelihood(data.patterns, labelled)
         coarse_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))
-        prior = fit_zero_inflated_beta(coarse_log_lik, em_grid, start=prior)
+        company_weights = None
+        if options.bootstrap_companies and n_bootstrap > 1:
+            resampled = rng.multinomial(sampled_companies.size, np.full(sampled_companies.size, 1.0 / sampled_companies.size))
+            company_weights = np.zeros(data.n_companies)
+            company_weights[sampled_companies] = resampled
+        prior = fit_zero_inflated_beta(coarse_log_lik, em_grid, start=prior, company_weights=company_weights)
         priors.append(prior)
         company_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, grid))
         posterior = grid_posterior(company_log_lik, prior, grid)

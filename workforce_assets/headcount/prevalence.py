@@ -82,6 +82,7 @@ def fit_zero_inflated_beta(
     max_iterations: int = 100,
     relative: np.ndarray | None = None,
     zero_atom: bool = True,
+    company_weights: np.ndarray | None = None,
 ) -> ZeroInflatedBeta:
     """Empirical Bayes: maximise the marginal likelihood of all companies' samples over (zero_weight, alpha, beta).
 
@@ -92,12 +93,15 @@ def fit_zero_inflated_beta(
     information and drop out. ``relative`` (from :func:`relative_likelihood`) can be passed instead of
     recomputing it from ``company_log_lik``. Direct quasi-Newton on the marginal likelihood: EM on the same problem
     crawls along the near-flat direction that trades the zero atom against Beta mass near zero.
+    ``zero_atom=False`` fits a plain Beta (zero_weight fixed at 0: the EM's E-step uses that).
+    ``company_weights`` (one per row, e.g. bootstrap multiplicities) weight each company's log marginal.
     """
     prior = start or ZeroInflatedBeta(0.3, 0.5, 10.0)
     # a company without samples has a flat row: its marginal is sum(masses) = 1 whatever the prior
     scaled = relative_likelihood(company_log_lik) if relative is None else relative
     # the zero weight itself (not its logit) is optimised: near 0 a logit's gradient vanishes and the fit
     # stays stuck at "no zero atom" even when zero-expert companies are common
+    weights = np.ones(scaled.shape[0]) if company_weights is None else np.asarray(company_weights, dtype=float)
     x0 = np.array([np.clip(prior.zero_weight, 0.02, 0.98) if zero_atom else 0.0, np.log(prior.alpha), np.log(prior.beta)])
 
     def masses(x):
@@ -108,8 +112,8 @@ def fit_zero_inflated_beta(
         # with respect to every mass, and the chain rule needs only grid-length finite differences
         cell = masses(x)
         marginal = np.maximum(scaled @ cell, 1e-300)
-        value = -np.sum(np.log(marginal)) + 0.5 * np.sum((x[1:] / prior_sd) ** 2)
-        d_value_d_cell = -(scaled.T @ (1.0 / marginal))
+        value = -np.sum(weights * np.log(marginal)) + 0.5 * np.sum((x[1:] / prior_sd) ** 2)
+        d_value_d_cell = -(scaled.T @ (weights / marginal))
         gradient = np.empty(3)
         for i, step in enumerate((1e-6, 1e-5, 1e-5)):
             shifted = x.copy()

@@ -60,6 +60,7 @@ class InputDirResource(dg.ConfigurableResource):
 class LLMResource(dg.ConfigurableResource):
     """Which LLM annotators run, their budget and concurrency. Keys come from the environment only."""
 
+    annotators_spec: str | None = None  # name=provider/model[@KEY_ENV],... (default: the original three)
     budget_usd: float = 5.0
     concurrency: int = 8
     timeout_s: float = 60.0
@@ -67,13 +68,9 @@ class LLMResource(dg.ConfigurableResource):
     cache_path: str
 
     def annotators(self):
-        from workforce_assets.annotation.llm import DEFAULT_LLM_ANNOTATORS
+        from workforce_assets.annotation.llm_config import parse_annotators
 
-        if not self.api_base:
-            return list(DEFAULT_LLM_ANNOTATORS)
-        from dataclasses import replace
-
-        return [replace(a, api_base=self.api_base) for a in DEFAULT_LLM_ANNOTATORS]
+        return parse_annotators(self.annotators_spec, self.api_base)
 
 
 class EmbeddingsResource(dg.ConfigurableResource):
@@ -97,6 +94,7 @@ def default_resources(input_dir: str | Path | None = None, duckdb_path: str | Pa
         "warehouse": WarehouseResource(duckdb_path=str(db)),
         "inputs": InputDirResource(input_dir=str(Path(input_dir) if input_dir else settings.input_dir())),
         "llm": LLMResource(
+            annotators_spec=os.environ.get("WORKFORCE_LLM_ANNOTATORS") or None,
             budget_usd=float(os.environ.get("WORKFORCE_LLM_BUDGET_USD", "5.0")),
             concurrency=int(os.environ.get("WORKFORCE_LLM_CONCURRENCY", "8")),
             api_base=os.environ.get("WORKFORCE_LLM_API_BASE") or None,
