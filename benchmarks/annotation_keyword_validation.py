@@ -1,4 +1,4 @@
-"""Validation of the keyword filters on the 585 real rated CVs (numbers for docs/validation_annotation.md).
+"""Validation of the keyword filters on the 585 real rated CVs (numbers for docs/validation.md).
 
     .venv/bin/python benchmarks/annotation_keyword_validation.py [--candidates PATH] [--folds 5] [--seed 0]
 

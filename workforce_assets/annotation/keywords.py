@@ -4,7 +4,7 @@ The original study ran "the same" filters three ways (word-boundary regex, awk w
 website search), so accuracy measured on one population did not carry to the other. Here a single
 vectorised implementation serves every item.
 
-Matching rule (documented in docs/validation_annotation.md):
+Matching rule (documented in docs/validation.md):
 
 * case-insensitive;
 * a term matches only as whole words: it must not be preceded or followed by a letter, digit or ``_``

@@ -331,7 +331,7 @@ def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: Poster
             log_lik = model.log_likelihood(data.patterns, labelled)
         coarse_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))
         company_weights = None
-        if options.bootstrap_companies and n_bootstrap > 1:
+        if options.bootstrap_companies and n_bootstrap > 1 and sampled_companies.size:
             resampled = rng.multinomial(sampled_companies.size, np.full(sampled_companies.size, 1.0 / sampled_companies.size))
             company_weights = np.zeros(data.n_companies)
             company_weights[sampled_companies] = resampled

@@ -3,7 +3,7 @@
 Why a taxonomy: archetypes (role | seniority | state) only generalise across employers when thousands of
 free-text titles and ~500 SOC codes collapse to a few dozen roles that mean the same work everywhere.
 
-Rules (documented in ``docs/validation_labor.md``):
+Rules (documented in ``docs/validation.md``):
 
 * **Role from SOC first.** The SOC code is the filer's (and DOL's) own classification, so it wins when it
   maps. The most specific prefix in :data:`ROLE_TAXONOMY` wins (``45-2092`` before ``45-2`` before ``45``).

@@ -42,3 +42,22 @@ def test_prevalence_draws_follow_the_grid_posterior():
     # the company without data keeps the prior, zero atom included
     assert (draws[1] == 0).mean() == pytest.approx(0.4, abs=0.015)
     assert (draws[0] == 0).mean() == 0.0  # three observed experts rule out prevalence zero
+
+
+def test_company_weights_act_as_duplicated_companies_and_zero_atom_can_be_switched_off():
+    rng = np.random.default_rng(3)
+    n_companies = 400
+    prevalence = np.where(rng.random(n_companies) < 0.3, 0.0, rng.beta(0.7, 4.0, n_companies))
+    n = rng.integers(20, 400, n_companies)
+    experts = rng.binomial(n, prevalence)
+    grid = PrevalenceGrid.default(linear_step=0.01, geometric_cells=20)
+    log_lik = stats.binom.logpmf(experts[:, None], n[:, None], grid.values[None, :])
+    weights = rng.integers(0, 3, n_companies)
+    weighted = fit_zero_inflated_beta(log_lik, grid, company_weights=weights)
+    duplicated = fit_zero_inflated_beta(np.repeat(log_lik, weights, axis=0), grid)
+    assert weighted.zero_weight == pytest.approx(duplicated.zero_weight, abs=0.01)
+    assert weighted.mean() == pytest.approx(duplicated.mean(), rel=0.02)
+    without_atom = fit_zero_inflated_beta(log_lik, grid, zero_atom=False)
+    assert without_atom.zero_weight == 0.0
+    # the Beta alone must then put the zero-expert companies near zero: a small first shape parameter
+    assert without_atom.alpha < fit_zero_inflated_beta(log_lik, grid).alpha
