@@ -369,15 +369,18 @@ def _counts(n_read: int, rows: pl.DataFrame, quarantine: pl.DataFrame) -> dict:
 
 
 def find_job_files(jobs_dir: Path) -> list[Path]:
-    """Job files (.csv, .xlsx, .xlsm, .xls) in name order; a missing folder has none.
+    """Job files (.csv, .xlsx, .xlsm, .xls) in ``jobs_dir`` and its sub-folders, in path order.
 
-    Hidden files and Excel lock files (``~$...``) are skipped; any other file type is an error.
+    Sub-folders are searched because published files are often kept as downloaded (e.g. ``jobs/dol_h2/``);
+    skipping them would drop records silently. Hidden files and folders and Excel lock files (``~$...``)
+    are skipped; any other file type is an error. A missing folder has no files.
     """
     jobs_dir = Path(jobs_dir)
     if not jobs_dir.is_dir():
         return []
     files = sorted(
-        p for p in jobs_dir.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+        p for p in jobs_dir.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(jobs_dir).parts)
     )
     unsupported = [p.name for p in files if p.suffix.lower() not in JOB_FILE_SUFFIXES]
     if unsupported:

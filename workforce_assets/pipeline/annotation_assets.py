@@ -14,7 +14,7 @@ from workforce_assets.annotation import keywords as kw
 from workforce_assets.annotation import llm as llm_core
 from workforce_assets.annotation import matrix as matrix_core
 from workforce_assets.pipeline.ingestion_assets import employee_profiles, imported_annotations, rated_cvs
-from workforce_assets.pipeline.metadata import stats_metadata, table_metadata
+from workforce_assets.pipeline.metadata import markdown_table, stats_metadata, table_metadata
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES, DUCKDB_POOL
 from workforce_assets.pipeline.resources import EmbeddingsResource, LLMResource, WarehouseResource
 
@@ -79,7 +79,7 @@ def keyword_lists(
     published = _imported_for(warehouse, rated["item_id"]).filter(pl.col("annotator").is_in(list(kw.FILTER_NAMES)))
     if published["annotator"].n_unique() == len(kw.FILTER_NAMES):
         agreement = keyword_learning.reference_agreement(rated, published_long=published)
-        meta["reference_vs_imported_filter_labels"] = dg.MetadataValue.md(_md(agreement))
+        meta["reference_vs_imported_filter_labels"] = dg.MetadataValue.md(markdown_table(agreement))
     if config.learn:
         settings = keyword_learning.KeywordLearningConfig(top_n=config.top_n, diversity=config.diversity, min_doc_freq=config.min_doc_freq)
         choice = embeddings.get_backend(log=context.log)
@@ -94,7 +94,7 @@ def keyword_lists(
         warehouse.write("annotation.keyword_candidates", learned.scores)
         warehouse.write("annotation.keyword_validation", validation.summary)
         meta.update(stats_metadata(choice.metadata, prefix="embeddings/"))
-        meta["held_out_vs_in_sample"] = dg.MetadataValue.md(_md(validation.summary))
+        meta["held_out_vs_in_sample"] = dg.MetadataValue.md(markdown_table(validation.summary))
     table = pl.concat(frames, how="diagonal_relaxed")
     warehouse.write("annotation.keyword_lists", table)
     return dg.MaterializeResult(metadata={**table_metadata(table, "annotation.keyword_lists"), **meta})
@@ -108,13 +108,7 @@ def _filter_labels(warehouse: WarehouseResource, items: pl.DataFrame, config: Ke
 
 def _label_metadata(labels: pl.DataFrame, table: str) -> dict:
     cov = matrix_core.coverage(labels)
-    return {**table_metadata(labels, table), "coverage": dg.MetadataValue.md(_md(cov))}
-
-
-def _md(df: pl.DataFrame) -> str:
-    from workforce_assets.pipeline.metadata import _markdown
-
-    return _markdown(df)
+    return {**table_metadata(labels, table), "coverage": dg.MetadataValue.md(markdown_table(cov))}
 
 
 @dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, keyword_lists], pool=DUCKDB_POOL, kinds={"duckdb"})
@@ -196,7 +190,7 @@ def rated_cv_matrix(warehouse: WarehouseResource) -> dg.MaterializeResult:
         metadata={
             **table_metadata(wide, "annotation.rated_cv_matrix"),
             "annotators": dg.MetadataValue.json(sorted(long["annotator"].unique().to_list())),
-            "coverage": dg.MetadataValue.md(_md(cov)),
+            "coverage": dg.MetadataValue.md(markdown_table(cov)),
         }
     )
 
@@ -222,6 +216,6 @@ def annotation_matrix(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         metadata={
             **table_metadata(wide, "annotation.annotation_matrix"),
             "annotators": dg.MetadataValue.json(sorted(long["annotator"].unique().to_list())),
-            "coverage": dg.MetadataValue.md(_md(matrix_core.coverage(long))),
+            "coverage": dg.MetadataValue.md(markdown_table(matrix_core.coverage(long))),
         }
     )

@@ -44,13 +44,13 @@ def _store(
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def rated_cvs(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """CVs rated by humans (is_ml_expert): ground truth for annotator accuracy."""
+    """CVs rated by humans (is_ml_expert): ground truth for annotator accuracy. Default input: the SIMULATED demo world (workforce_assets.demo)."""
     return _store(warehouse, "rated_cvs", input_files.load_rated_cvs(inputs.require("rated_cvs.csv")))
 
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def companies(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Companies and their total headcount: the populations the employee samples come from."""
+    """Companies and their total headcount: the populations the employee samples come from. Default input: the SIMULATED demo world (workforce_assets.demo)."""
     return _store(warehouse, "companies", input_files.load_companies(inputs.require("companies.csv")))
 
 
@@ -63,7 +63,7 @@ def companies(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.Mate
     kinds={"duckdb", "polars"},
 )
 def employee_profiles(context: dg.AssetExecutionContext, inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Sampled employees of one company batch (one file in profiles/); unknown companies are quarantined."""
+    """Sampled employees of one company batch (one file in profiles/); unknown companies are quarantined. Default input: the SIMULATED demo world (workforce_assets.demo)."""
     batch = context.partition_key
     batches = input_files.discover_batches(inputs.require("profiles"))
     if batch not in batches:
@@ -75,13 +75,13 @@ def employee_profiles(context: dg.AssetExecutionContext, inputs: InputDirResourc
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def imported_annotations(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Precomputed labels (e.g. batch LLM jobs) from annotations/, long form; they are never recomputed."""
+    """Precomputed labels (e.g. batch LLM jobs) from annotations/, long form; they are never recomputed. Default input: the SIMULATED demo world (workforce_assets.demo)."""
     return _store(warehouse, "imported_annotations", input_files.load_annotations(inputs.root / "annotations"))
 
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """US DOL disclosure records from jobs/, normalised (USPS states, annual wages, employer keys)."""
+    """US DOL disclosure records from jobs/, normalised (USPS states, annual wages, employer keys). Default input: the SIMULATED demo world (workforce_assets.demo)."""
     paths = job_files.find_job_files(inputs.root / "jobs")
     return _store(warehouse, "job_records", job_files.load_job_records(paths))
 

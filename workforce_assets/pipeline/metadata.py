@@ -52,11 +52,11 @@ def table_metadata(df: pl.DataFrame, table: str, preview_rows: int = 10) -> dict
         for col, dtype in preview.schema.items():
             if dtype == pl.Utf8:
                 preview = preview.with_columns(pl.col(col).str.slice(0, 60))
-        meta["preview"] = dg.MetadataValue.md(_markdown(preview))
+        meta["preview"] = dg.MetadataValue.md(markdown_table(preview))
     return meta
 
 
-def _markdown(df: pl.DataFrame) -> str:
+def markdown_table(df: pl.DataFrame) -> str:
     header = "| " + " | ".join(df.columns) + " |"
     sep = "| " + " | ".join("---" for _ in df.columns) + " |"
     rows = ["| " + " | ".join("" if v is None else str(v).replace("|", "/").replace("\n", " ") for v in row) + " |" for row in df.iter_rows()]

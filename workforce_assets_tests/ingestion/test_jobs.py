@@ -173,3 +173,15 @@ def test_no_files_gives_empty_typed_result():
     result = load_job_records([])
     assert result.rows.schema == pl.Schema(JOB_SCHEMA)
     assert result.stats["n_read"] == 0
+
+
+def test_job_files_in_sub_folders_are_found_not_skipped(tmp_path):
+    from workforce_assets.ingestion.jobs import find_job_files
+
+    (tmp_path / "dol_h2").mkdir()
+    (tmp_path / "dol_h2" / "a.csv").write_text("x\n")
+    (tmp_path / "b.csv").write_text("x\n")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "c.csv").write_text("x\n")
+    (tmp_path / "~$lock.xlsx").write_text("x")
+    assert [p.relative_to(tmp_path).as_posix() for p in find_job_files(tmp_path)] == ["b.csv", "dol_h2/a.csv"]
