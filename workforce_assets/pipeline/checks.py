@@ -3,6 +3,8 @@
 
 import dagster as dg
 
+from workforce_assets.headcount import checks as headcount_checks
+
 from workforce_assets.pipeline import headcount_assets as hc
 from workforce_assets.pipeline import ingestion_assets as ing
 from workforce_assets.pipeline import labor_assets as lab
@@ -49,24 +51,19 @@ def annotator_parameters_are_probabilities(warehouse: WarehouseResource) -> dg.A
 
 @dg.asset_check(asset=hc.company_posteriors, description="q05 <= q10 <= q50 <= q90 <= q95, 0 <= count <= headcount, probabilities in [0,1]")
 def posteriors_are_coherent(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    bad_order = _count(warehouse, "select count(*) from headcount.company_posteriors where not (q05 <= q10 and q10 <= q50 and q50 <= q90 and q90 <= q95)")
-    bad_range = _count(warehouse, "select count(*) from headcount.company_posteriors where not (q05 >= 0 and q95 <= headcount and mean >= 0 and mean <= headcount)")
-    bad_prob = _count(warehouse, "select count(*) from headcount.company_posteriors where not (p_at_least_one between 0 and 1 and ml_share between 0 and 1)")
-    return dg.AssetCheckResult(
-        passed=bad_order + bad_range + bad_prob == 0,
-        metadata={"bad_quantile_order": bad_order, "bad_count_range": bad_range, "bad_probabilities": bad_prob},
-    )
+    problems = headcount_checks.company_posterior_violations(warehouse.read("headcount.company_posteriors"))
+    return dg.AssetCheckResult(passed=not problems, metadata={"violations": problems})
 
 
 @dg.asset_check(asset=hc.company_posteriors, description="annotators used for profiles are, by name, a subset of those with parameters")
 def profile_annotators_have_parameters(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    profile = set(hc.annotator_columns(warehouse.query("select * from annotation.annotation_matrix limit 0")))
-    with_params = set(warehouse.query("select annotator from headcount.annotator_parameters where n_pos > 0 and n_neg > 0")["annotator"].to_list())
-    missing = sorted(profile - with_params)
+    profile = hc.annotator_columns(warehouse.query("select * from annotation.annotation_matrix limit 0"))
+    with_params = warehouse.query("select annotator from headcount.annotator_parameters where n_pos > 0 and n_neg > 0")["annotator"].to_list()
+    problems = headcount_checks.annotator_subset_violations(profile, with_params)
     return dg.AssetCheckResult(
-        passed=not missing,
+        passed=not problems,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"profile_annotators": sorted(profile), "without_parameters": missing},
+        metadata={"profile_annotators": sorted(profile), "violations": problems},
     )
 
 
