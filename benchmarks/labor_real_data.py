@@ -73,7 +73,7 @@ def main() -> None:
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
-    files = find_job_files(args.jobs_dir / "dol_h2") + find_job_files(args.jobs_dir)
+    files = find_job_files(args.jobs_dir)  # searches dol_h2/ too
     loaded = load_job_records(files)
     jobs = add_role_and_seniority(loaded.rows)
     timings["load_s"] = time.perf_counter() - start

@@ -12,7 +12,7 @@ from workforce_assets.labor.roles import add_role_and_seniority
 @pytest.fixture(scope="module")
 def real_jobs(shared_data):
     jobs_dir = shared_data / "jobs"
-    files = find_job_files(jobs_dir / "dol_h2") + find_job_files(jobs_dir)
+    files = find_job_files(jobs_dir)  # searches dol_h2/ too
     assert len(files) == 11
     return add_role_and_seniority(load_job_records(files).rows)
 
