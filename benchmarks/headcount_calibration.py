@@ -20,6 +20,7 @@ import polars as pl
 
 from workforce_assets.annotation.names import canonical_annotator_name
 from workforce_assets.headcount.calibration import run_replication, summarise, total_summary
+from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data" / "annotations" / "validation_annotations.csv"
@@ -33,17 +34,6 @@ ESTIMATORS = {
     "independent (Dawid-Skene), semi-supervised": {"method": "independent", "fit": "semi_supervised"},
 }
 QUICK = ["saturated, semi-supervised (default)", "saturated, supervised"]
-
-
-def markdown(frame: pl.DataFrame) -> str:
-    def cell(value):
-        if isinstance(value, float):
-            return "" if value != value else (f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}")
-        return "" if value is None else str(value)
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join(lines)
 
 
 def main() -> None:

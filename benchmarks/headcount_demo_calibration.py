@@ -24,6 +24,7 @@ import polars as pl
 
 from workforce_assets.headcount.calibration import summarise
 from workforce_assets.headcount.demo_calibration import run_demo_seed
+from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
 ESTIMATORS = {
     "default (auto)": {},
@@ -36,17 +37,6 @@ ESTIMATORS = {
     "log-linear, supervised": {"method": "loglinear", "fit": "supervised"},
     "saturated, supervised": {"method": "saturated", "fit": "supervised"},
 }
-
-
-def markdown(frame: pl.DataFrame) -> str:
-    def cell(value):
-        if isinstance(value, float):
-            return "" if value != value else (f"{value:.2f}" if abs(value) < 10 else f"{value:,.0f}")
-        return "" if value is None else str(value)
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join(lines)
 
 
 def main() -> None:

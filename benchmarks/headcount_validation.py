@@ -24,6 +24,7 @@ from workforce_assets.headcount.log_debias import log_debias, method_biases
 from workforce_assets.headcount.parameters import annotator_parameters
 from workforce_assets.headcount.posterior import estimate_company_headcounts, totals
 from workforce_assets.headcount.validation import cross_validated_scores
+from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data" / "annotations"
@@ -33,17 +34,6 @@ FILTERS = ["filter_broad_yes", "filter_strict_no", "filter_broad_yes_strict_no"]
 LLM_COUNTS = {"claude_total_accepted": ("llm_sonnet-4", "claude_total_employees"),
               "gpt5_total_accepted": ("llm_gpt-5-mini", "gpt5_total_employees"),
               "gemini_total_accepted": ("llm_gemini-2.5-flash", "gemini_total_employees")}
-
-
-def markdown(frame: pl.DataFrame) -> str:
-    def cell(value):
-        if isinstance(value, float):
-            return "" if value != value else (f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}")
-        return "" if value is None else str(value)
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join(lines)
 
 
 def main() -> None:
