@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from workforce_assets.annotation.names import canonical_annotator_name
-from workforce_assets.headcount.calibration import run_replication, summarise, total_summary
+from workforce_assets.headcount.calibration import DEFAULT_DESIGN, ORACLE, run_replication, summarise, total_summary
 from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=400)
     parser.add_argument("--draws", type=int, default=400)
     parser.add_argument("--quick", action="store_true", help="only the saturated estimators")
+    parser.add_argument("--zero-share", type=float, default=DEFAULT_DESIGN["zero_share"],
+                        help="share of companies with no expert (default %(default)s)")
     parser.add_argument("--save", type=Path, help="write the per-company results (parquet)")
     parser.add_argument("--figures", type=Path, help="directory for the coverage-by-level figure (HTML)")
     parser.add_argument("--from-results", type=Path, help="re-print the tables of a saved run (parquet)")
@@ -54,15 +56,18 @@ def main() -> None:
     source = source.rename({c: canonical_annotator_name(c) for c in source.columns if c not in ("cv_id", "is_ml_expert")})
     annotators = [c for c in source.columns if c not in ("cv_id", "is_ml_expert")]
     estimators = {k: v for k, v in ESTIMATORS.items() if not args.quick or k in QUICK}
+    design = {**DEFAULT_DESIGN, "zero_share": args.zero_share}
     started = time.perf_counter()
     results = pl.concat([
-        run_replication(source, annotators, r, estimators, n_companies=args.companies, n_draws=args.draws)
+        run_replication(source, annotators, r, estimators, n_companies=args.companies, n_draws=args.draws,
+                        company_options=design, oracle=True)
         for r in range(args.replications)
     ], how="diagonal_relaxed")
     elapsed = time.perf_counter() - started
     if args.save:
         results.write_parquet(args.save)
-    print(f"{args.replications} replications x {args.companies} companies, {args.draws} draws; {elapsed:.0f} s\n")
+    print(f"{args.replications} replications x {args.companies} companies, {args.draws} draws, "
+          f"zero-expert share {args.zero_share}; {elapsed:.0f} s\n")
     report(results, list(estimators), args.figures)
 
 
@@ -76,7 +81,7 @@ def report(results: pl.DataFrame, estimators: list[str], figures: Path | None = 
     print(markdown(overall))
     print("\n### Portfolio total (all companies of a replication, from summed draws)\n")
     print(markdown(total_summary(results)))
-    main_estimators = [name for name in estimators if name in QUICK] + ["majority vote"]
+    main_estimators = [name for name in estimators if name in QUICK] + [ORACLE, "majority vote"]
     for band in ("size_band", "prevalence_band", "sample_band"):
         print(f"\n### By {band.replace('_', ' ')}\n")
         table = summarise(results.filter(pl.col("estimator").is_in(main_estimators)), ["estimator", band])

@@ -23,7 +23,13 @@ from workforce_assets.headcount.annotator_models import IndependentModel
 from workforce_assets.headcount.calibrated_debias import rogan_gladen_consensus
 from workforce_assets.headcount.log_debias import log_debias, method_counts_from_samples
 from workforce_assets.headcount.patterns import build_pattern_data
-from workforce_assets.headcount.posterior import posterior_draws
+from workforce_assets.headcount.posterior import _draw_counts, posterior_draws
+from workforce_assets.headcount.prevalence import (
+    PrevalenceGrid,
+    ZeroInflatedBeta,
+    grid_posterior,
+    pattern_grid_log_likelihood,
+)
 from workforce_assets.headcount.simulation import SimulatedWorld, plasmode_world
 from workforce_assets.headcount.validation import majority_vote_probability
 
@@ -32,6 +38,7 @@ LEVELS = (0.5, 0.8, 0.9)
 # real 12-lab set: 8-4,308), a quarter of companies with no expert, the rest Beta(0.7, 3) (mean 19%)
 DEFAULT_DESIGN = {"headcount_range": (20, 200_000), "sample_size_range": (10, 2_000), "zero_share": 0.25,
                   "prevalence_beta": (0.7, 3.0)}
+ORACLE = "oracle (true model and prior)"
 SIZE_BANDS = [(0, 100, "<100"), (100, 1_000, "100-999"), (1_000, 10_000, "1k-9.9k"), (10_000, np.inf, ">=10k")]
 SAMPLE_BANDS = [(0, 10, "1-9"), (10, 50, "10-49"), (50, 200, "50-199"), (200, np.inf, ">=200")]
 SHARE_BANDS = [(-1.0, 0.0, "0 (no expert)"), (0.0, 0.02, "(0, 2%]"), (0.02, 0.10, "(2, 10%]"),
@@ -121,6 +128,56 @@ def add_debias_baselines(world: SimulatedWorld, add) -> None:
                                    "pit": nan}, time.perf_counter() - started)
 
 
+def oracle_log_likelihood(data, simulation_rows: pl.DataFrame, annotators: list[str]) -> np.ndarray:
+    """(n_patterns, 2) log P(pattern | class) under the distribution the plasmode actually simulates from.
+
+    The employees' patterns are drawn with replacement from ``simulation_rows`` of their true class, so the
+    true class-conditional distribution is those rows' empirical pattern frequencies (-inf where a class
+    never shows the pattern).
+    """
+    labels = simulation_rows.select(annotators).to_numpy().astype(float)
+    labels = np.where(np.isnan(labels), -1, labels).astype(np.int8)
+    truth = simulation_rows.get_column("is_ml_expert").to_numpy()
+    index = {tuple(row): i for i, row in enumerate(data.patterns.tolist())}
+    counts = np.zeros((data.patterns.shape[0], 2))
+    for row, k in zip(labels.tolist(), truth.tolist()):
+        position = index.get(tuple(row))
+        if position is not None:  # a simulation row no sampled employee drew is not among the patterns
+            counts[position, int(k)] += 1
+    with np.errstate(divide="ignore"):
+        return np.log(counts / np.bincount(truth.astype(int), minlength=2)[None, :])
+
+
+def oracle_posterior_draws(world: SimulatedWorld, data, design: dict, n_draws: int,
+                           rng: np.random.Generator) -> np.ndarray:
+    """Draws from the exact Bayesian posterior of the simulation: true pattern distributions, true prior.
+
+    No estimation at all - the reference for what any estimator can reach with equal-tailed intervals on
+    this design (integer counts and an atom at zero make even exact intervals over-cover).
+    """
+    log_lik = oracle_log_likelihood(data, world.simulation_rows, world.annotators)
+    grid = PrevalenceGrid.default()
+    prior = ZeroInflatedBeta(design["zero_share"], *design["prevalence_beta"])
+    company_log_lik = np.asarray(data.company_pattern_matrix() @ pattern_grid_log_likelihood(log_lik, grid))
+    posterior = grid_posterior(company_log_lik, prior, grid)
+    with np.errstate(invalid="ignore"):  # patterns neither class shows (rated-only) give -inf - -inf; never drawn
+        return _draw_counts(data, log_lik, posterior, grid, n_draws, rng, data.entry_to_company())
+
+
+def shortest_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the shortest interval holding at least ``level`` of the draws (leftmost among equals).
+
+    The alternative to equal tails for a count with an atom at zero: when the lower 10% falls inside the
+    atom, equal tails spend it there and hold ~90%; the shortest interval holds ~80%.
+    """
+    ordered = np.sort(draws, axis=1)
+    n = ordered.shape[1]
+    k = int(np.ceil(level * n - 1e-9))
+    start = np.argmin(ordered[:, k - 1:] - ordered[:, :n - k + 1], axis=1)
+    rows = np.arange(ordered.shape[0])
+    return ordered[rows, start].astype(float), ordered[rows, start + k - 1].astype(float)
+
+
 def _interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
     out = {"mean": draws.mean(axis=1)}
     for level in LEVELS:
@@ -128,6 +185,9 @@ def _interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
         bounds = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
         out[f"lower{int(level * 100)}"] = bounds[0].astype(float)
         out[f"upper{int(level * 100)}"] = bounds[1].astype(float)
+    # the equal-tailed 80% interval's own posterior mass: what a calibrated posterior's coverage would be
+    out["mass80"] = ((draws >= out["lower80"][:, None]) & (draws <= out["upper80"][:, None])).mean(axis=1)
+    out["shortest_lower80"], out["shortest_upper80"] = shortest_interval(draws, 0.8)
     return out
 
 
@@ -139,8 +199,12 @@ def run_replication(
     n_companies: int = 400,
     n_draws: int = 400,
     company_options: dict | None = None,
+    oracle: bool = False,
 ) -> pl.DataFrame:
-    """One plasmode replication: a long table with one row per (estimator, company)."""
+    """One plasmode replication: a long table with one row per (estimator, company).
+
+    ``oracle=True`` adds the exact posterior of the simulation (estimator "oracle (true model and prior)").
+    """
     rng = np.random.default_rng(10_000 + replication)
     design = DEFAULT_DESIGN if company_options is None else company_options
     world = plasmode_world(rng, source, annotators, n_companies=n_companies, **design)
@@ -164,9 +228,13 @@ def run_replication(
         f"{side}{int(level * 100)}": nan for level in LEVELS for side in ("lower", "upper")}},
         time.perf_counter() - started)
     add_debias_baselines(world, add)
-    for name, options in estimators.items():
+    runs = [(name, lambda options=options: posterior_draws(data, n_draws=n_draws, seed=replication, **options)[0])
+            for name, options in estimators.items()]
+    if oracle:
+        runs.append((ORACLE, lambda: oracle_posterior_draws(world, data, design, n_draws, rng)))
+    for name, run in runs:
         started = time.perf_counter()
-        draws, _ = posterior_draws(data, n_draws=n_draws, seed=replication, **options)
+        draws = run()
         columns = _interval_columns(draws)
         columns["pit"] = randomised_pit(draws, truth["true_count"].to_numpy(), rng)
         # the portfolio total from summed draws (one value per replication, repeated on its rows)
@@ -207,8 +275,9 @@ def band_expressions() -> list[pl.Expr]:
 
 
 def summarise(results: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Coverage of the 50/80/90% intervals (and of the central 80% by randomised PIT), bias, MAE, MAE of the
-    share, mean and median relative 80% width, per group."""
+    """Coverage of the 50/80/90% equal-tailed intervals, the 80% interval's mean posterior mass (the coverage
+    a calibrated posterior would have), coverage of the shortest 80% interval and of the central 80% by
+    randomised PIT; bias, MAE, MAE of the share, mean and median relative 80% width; per group."""
     error = pl.col("mean") - pl.col("true_count")
     aggregations = [pl.len().alias("n")]
     for level in LEVELS:
@@ -216,6 +285,12 @@ def summarise(results: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         inside = (pl.col(f"lower{tag}") <= pl.col("true_count")) & (pl.col("true_count") <= pl.col(f"upper{tag}"))
         inside = pl.when(pl.col(f"lower{tag}").is_nan()).then(None).otherwise(inside.cast(pl.Float64))
         aggregations.append(inside.mean().alias(f"coverage{tag}"))
+    if "mass80" in results.columns:
+        aggregations.append(pl.col("mass80").fill_nan(None).mean().alias("mass80"))
+    if "shortest_lower80" in results.columns:
+        inside = (pl.col("shortest_lower80") <= pl.col("true_count")) & (pl.col("true_count") <= pl.col("shortest_upper80"))
+        aggregations.append(pl.when(pl.col("shortest_lower80").is_nan()).then(None)
+                            .otherwise(inside.cast(pl.Float64)).mean().alias("shortest_coverage80"))
     pit = pl.col("pit")
     aggregations.append(pl.when(pit.is_nan()).then(None).otherwise(((pit >= 0.1) & (pit <= 0.9)).cast(pl.Float64))
                         .mean().alias("pit_coverage80"))

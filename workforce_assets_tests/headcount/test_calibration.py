@@ -6,7 +6,10 @@ import polars as pl
 import pytest
 
 from workforce_assets.annotation.names import canonical_annotator_name
-from workforce_assets.headcount.calibration import run_replication, summarise
+import numpy as np
+
+from workforce_assets.headcount.calibration import ORACLE, oracle_log_likelihood, run_replication, summarise
+from workforce_assets.headcount.patterns import build_pattern_data
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +19,8 @@ def results(shared_data):
     annotators = [c for c in source.columns if c not in ("cv_id", "is_ml_expert")]
     estimators = {"semi": {"method": "saturated", "fit": "semi_supervised", "n_bootstrap": 10},
                   "supervised": {"method": "saturated", "fit": "supervised", "n_bootstrap": 10}}
-    return pl.concat([run_replication(source, annotators, r, estimators, n_companies=150, n_draws=200)
+    return pl.concat([run_replication(source, annotators, r, estimators, n_companies=150, n_draws=200,
+                                      oracle=True)
                       for r in range(2)], how="diagonal_relaxed")
 
 
@@ -38,3 +42,40 @@ def test_semi_supervised_fit_does_not_invent_experts_at_companies_without_any(re
     assert share["semi"] < 0.01
     assert share["semi"] < share["supervised"]
     assert share["majority vote"] > 0.02
+
+
+def test_oracle_is_the_exact_simulation_model():
+    """The oracle's class-conditional pattern probabilities are the simulation rows' frequencies."""
+    rows = pl.DataFrame({"is_ml_expert": [1, 1, 1, 0, 0], "a": [1, 1, 0, 0, None], "b": [1, 1, 1, 0, 0]})
+    samples = pl.DataFrame({"company_id": ["c"] * 3, "a": [1, 0, None], "b": [1, 1, 0]})
+    rated = pl.DataFrame({"is_ml_expert": [1, 0], "a": [1, 0], "b": [1, 0]})
+    data = build_pattern_data(rated, samples, pl.DataFrame({"company_id": ["c"], "headcount": [10]}), ["a", "b"])
+    probability = np.exp(oracle_log_likelihood(data, rows, ["a", "b"]))
+    by_pattern = {tuple(p): probability[i] for i, p in enumerate(data.patterns.tolist())}
+    assert by_pattern[(1, 1)].tolist() == [0.0, 2 / 3]
+    assert by_pattern[(0, 1)].tolist() == [0.0, 1 / 3]
+    assert by_pattern[(-1, 0)].tolist() == [0.5, 0.0]
+    assert by_pattern[(0, 0)].tolist() == [0.5, 0.0]  # a rated-only pattern still gets its true probability
+
+
+def test_estimator_is_close_to_the_exact_posterior(results):
+    """The oracle (true annotator model and prior) bounds what any estimator can do on this design; the
+    default's randomised-PIT coverage and MAE must be near it."""
+    overall = {row["estimator"]: row for row in summarise(results, ["estimator"]).iter_rows(named=True)}
+    oracle, semi = overall[ORACLE], overall["semi"]
+    assert 0.72 <= oracle["pit_coverage80"] <= 0.88
+    assert abs(semi["pit_coverage80"] - oracle["pit_coverage80"]) < 0.06
+    assert oracle["mae"] <= semi["mae"] * 1.02
+    assert semi["mae"] < 1.25 * oracle["mae"]
+
+
+def test_shortest_interval_spends_no_tail_inside_the_zero_atom():
+    from workforce_assets.headcount.calibration import shortest_interval
+
+    atom = np.r_[np.zeros(60), np.arange(1, 41)][None, :]  # 60% at zero, then 1..40 once each
+    lower, upper = shortest_interval(atom, 0.8)
+    assert (lower[0], upper[0]) == (0.0, 20.0)  # 80 of 100 draws; equal tails would reach 30
+    assert np.quantile(atom, 0.9, method="inverted_cdf") == 30
+    spread = np.arange(100)[None, :]
+    lower, upper = shortest_interval(np.vstack([spread, spread[:, ::-1]]), 0.8)
+    assert lower.tolist() == [0.0, 0.0] and upper.tolist() == [79.0, 79.0]
