@@ -4,8 +4,10 @@ Annotators are aligned by canonical name between the rated CVs and the profiles:
 profiles only if it also has labels on the rated CVs (an asset check guards this).
 """
 
-
+import hashlib
+import json
 import os
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -25,6 +27,9 @@ GROUP = "headcount"
 ID_COLUMNS = {"item_id", "is_ml_expert", "company_id", "batch"}
 SUMMARY_TABLE = "headcount.company_posteriors"
 DRAWS_TABLE = "headcount.posterior_draws"
+# the joint estimate over all companies, kept with the fingerprint of what produced it: every batch's
+# company_posteriors and the totals need the same joint fit, so it is computed once per change of inputs
+JOINT_TABLE = "headcount.joint_estimate"
 
 
 class PosteriorConfig(dg.Config):
@@ -58,10 +63,55 @@ def annotator_parameters(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=table_metadata(params, "headcount.annotator_parameters", preview_rows=30))
 
 
+def _estimator_source_digest() -> str:
+    """Digest of the estimator's source files: editing the statistics invalidates every cached estimate."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(posterior_core.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def estimate_fingerprint(frames: list[pl.DataFrame], **settings) -> str:
+    """sha256 of the inputs, the settings and the estimator's source.
+
+    A frame enters by its schema and polars' seeded row hashes, which depend on the values only (Arrow IPC
+    bytes also depend on chunking and buffer layout). A new polars version may hash differently: that costs
+    one recomputation, never a wrong reuse.
+    """
+    digest = hashlib.sha256(_estimator_source_digest().encode())
+    for frame in frames:
+        digest.update(repr(list(frame.schema.items())).encode())
+        digest.update(frame.hash_rows(seed=0).to_numpy().tobytes())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _load_joint(warehouse: WarehouseResource, fingerprint: str) -> posterior_core.HeadcountEstimate | None:
+    if not warehouse.exists(JOINT_TABLE):
+        return None
+    stored = warehouse.read(JOINT_TABLE, where="fingerprint = ?", params=[fingerprint])
+    if stored.height == 0:
+        return None
+    stored = stored.sort("position")
+    summary = stored.select(list(posterior_core.SUMMARY_SCHEMA)).cast(posterior_core.SUMMARY_SCHEMA)
+    return posterior_core.HeadcountEstimate(summary=summary, draws=stored["draws"].to_numpy().astype(np.int64))
+
+
+def _store_joint(warehouse: WarehouseResource, fingerprint: str, estimate: posterior_core.HeadcountEstimate) -> None:
+    frame = estimate.summary.with_columns(
+        fingerprint=pl.lit(fingerprint), position=pl.int_range(estimate.summary.height, dtype=pl.Int64),
+        draws=pl.Series(estimate.draws.astype(np.int64)),
+    )
+    warehouse.write(JOINT_TABLE, frame)
+
+
 def _estimate_all(warehouse: WarehouseResource, config: PosteriorConfig):
     """The joint estimate over every company: rated CVs + all materialized batches + unsampled companies.
 
-    Inputs are sorted so the same data and seed give the same draws in every batch's run and in the totals.
+    Inputs are sorted so the same data and seed give the same draws in every batch's run and in the totals;
+    the estimate is stored in headcount.joint_estimate under the fingerprint of its inputs, settings and
+    estimator code, so the first batch's run computes it and the other batches and the totals reuse it.
+    Returns (estimate, batch per company, annotators used, annotators ignored, companies, cached?).
     """
     rated = _rated(warehouse).sort("item_id")
     samples = warehouse.read("annotation.annotation_matrix").sort(["company_id", "item_id"])
@@ -69,11 +119,16 @@ def _estimate_all(warehouse: WarehouseResource, config: PosteriorConfig):
     if not annotators:
         raise ValueError("no annotator has labels on both the rated CVs and the profiles: nothing to infer from")
     company_table = warehouse.read("inputs.companies").sort("company_id")
-    estimate = posterior_core.estimate_company_headcounts(
-        rated, samples.drop("batch"), company_table, annotators, n_draws=config.n_draws, seed=config.seed
-    )
+    inputs = [rated, samples.drop("batch"), company_table]
+    fingerprint = estimate_fingerprint(inputs, annotators=annotators, n_draws=config.n_draws, seed=config.seed)
+    estimate = _load_joint(warehouse, fingerprint)
+    cached = estimate is not None
+    if not cached:
+        estimate = posterior_core.estimate_company_headcounts(*inputs, annotators, n_draws=config.n_draws,
+                                                              seed=config.seed)
+        _store_joint(warehouse, fingerprint, estimate)
     batch_of = dict(zip(samples["company_id"].to_list(), samples["batch"].to_list()))
-    return estimate, batch_of, annotators, ignored, company_table
+    return estimate, batch_of, annotators, ignored, company_table, cached
 
 
 @dg.asset(
@@ -89,9 +144,10 @@ def company_posteriors(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
     The annotator model and the prevalence prior are fitted on the rated CVs and on the samples of every
     batch materialized so far (all companies inform the prior); this partition stores its own companies.
+    The joint fit runs once per change of inputs: the other batches' runs reuse it (headcount.joint_estimate).
     """
     batch = context.partition_key
-    estimate, batch_of, annotators, ignored, _ = _estimate_all(warehouse, config)
+    estimate, batch_of, annotators, ignored, _, cached = _estimate_all(warehouse, config)
     keep = np.array([batch_of.get(c) == batch for c in estimate.summary["company_id"].to_list()])
     summary = estimate.summary.filter(pl.Series(keep)).with_columns(batch=pl.lit(batch))
     draws = pl.DataFrame(
@@ -108,6 +164,7 @@ def company_posteriors(context: dg.AssetExecutionContext, warehouse: WarehouseRe
             "annotators_ignored_no_rated_labels": dg.MetadataValue.json(ignored),
             "n_draws": dg.MetadataValue.int(config.n_draws),
             "batch_expected_total": dg.MetadataValue.float(float(summary["mean"].sum())),
+            "joint_estimate_reused": dg.MetadataValue.bool(cached),
         }
     )
 
@@ -122,7 +179,7 @@ def headcount_totals(warehouse: WarehouseResource, config: PosteriorConfig) -> d
     Companies without any sampled employee enter with their prior predictive, flagged ``prior_only``
     (stored in headcount.unsampled_company_posteriors), never as a silent zero.
     """
-    estimate, batch_of, _, _, company_table = _estimate_all(warehouse, config)
+    estimate, batch_of, _, _, company_table, cached = _estimate_all(warehouse, config)
     ids = estimate.summary["company_id"].to_list()
     prior_only = estimate.summary.filter(pl.col("prior_only"))
     warehouse.write("headcount.unsampled_company_posteriors", prior_only)
@@ -142,6 +199,7 @@ def headcount_totals(warehouse: WarehouseResource, config: PosteriorConfig) -> d
             **table_metadata(result, "headcount.headcount_totals", preview_rows=30),
             "n_unsampled_companies": dg.MetadataValue.int(prior_only.height),
             "draws_match_stored_partitions": dg.MetadataValue.bool(consistent),
+            "joint_estimate_reused": dg.MetadataValue.bool(cached),
         }
     )
 
