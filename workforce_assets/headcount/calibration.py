@@ -23,7 +23,7 @@ from workforce_assets.headcount.annotator_models import IndependentModel
 from workforce_assets.headcount.calibrated_debias import rogan_gladen_consensus
 from workforce_assets.headcount.log_debias import log_debias, method_counts_from_samples
 from workforce_assets.headcount.patterns import build_pattern_data
-from workforce_assets.headcount.posterior import _draw_counts, posterior_draws
+from workforce_assets.headcount.posterior import draw_whole_company_counts, posterior_draws
 from workforce_assets.headcount.prevalence import (
     PrevalenceGrid,
     ZeroInflatedBeta,
@@ -161,7 +161,7 @@ def oracle_posterior_draws(world: SimulatedWorld, data, design: dict, n_draws: i
     company_log_lik = np.asarray(data.company_pattern_matrix() @ pattern_grid_log_likelihood(log_lik, grid))
     posterior = grid_posterior(company_log_lik, prior, grid)
     with np.errstate(invalid="ignore"):  # patterns neither class shows (rated-only) give -inf - -inf; never drawn
-        return _draw_counts(data, log_lik, posterior, grid, n_draws, rng, data.entry_to_company())
+        return draw_whole_company_counts(data, log_lik, posterior, grid, n_draws, rng, data.entry_to_company())
 
 
 def shortest_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

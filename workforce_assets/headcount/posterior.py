@@ -153,7 +153,7 @@ def semi_supervised_fit(
     return log_lik, unlabelled, prior
 
 
-def _draw_counts(
+def draw_whole_company_counts(
     data: PatternData,
     log_lik: np.ndarray,
     posterior: np.ndarray,
@@ -339,8 +339,8 @@ def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: Poster
         priors.append(prior)
         company_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, grid))
         posterior = grid_posterior(company_log_lik, prior, grid)
-        draws[:, position:position + size] = _draw_counts(data, log_lik, posterior, grid, int(size), rng,
-                                                          entry_to_company)
+        draws[:, position:position + size] = draw_whole_company_counts(data, log_lik, posterior, grid, int(size),
+                                                                       rng, entry_to_company)
         position += size
     diagnostics = {
         "options": asdict(options), "n_bootstrap": int(n_bootstrap), "n_patterns": int(data.patterns.shape[0]),
