@@ -16,14 +16,18 @@ from workforce_assets.headcount.prevalence import (
 )
 
 
-def test_empirical_bayes_recovers_a_zero_inflated_beta():
-    rng = np.random.default_rng(0)
-    n_companies = 3_000
+def _zero_inflated_companies(seed: int, n_companies: int):
+    """Companies with 30% zero prevalence and Beta(0.7, 4) otherwise; their binomial log-likelihood on a grid."""
+    rng = np.random.default_rng(seed)
     prevalence = np.where(rng.random(n_companies) < 0.3, 0.0, rng.beta(0.7, 4.0, n_companies))
     n = rng.integers(20, 400, n_companies)
     experts = rng.binomial(n, prevalence)
     grid = PrevalenceGrid.default(linear_step=0.01, geometric_cells=20)
-    log_lik = stats.binom.logpmf(experts[:, None], n[:, None], grid.values[None, :])
+    return rng, grid, stats.binom.logpmf(experts[:, None], n[:, None], grid.values[None, :])
+
+
+def test_empirical_bayes_recovers_a_zero_inflated_beta():
+    _, grid, log_lik = _zero_inflated_companies(0, 3_000)
     for start in (None, ZeroInflatedBeta(0.001, 2.0, 2.0)):
         fitted = fit_zero_inflated_beta(log_lik, grid, start=start)
         assert fitted.zero_weight == pytest.approx(0.3, abs=0.04)
@@ -45,13 +49,8 @@ def test_prevalence_draws_follow_the_grid_posterior():
 
 
 def test_company_weights_act_as_duplicated_companies_and_zero_atom_can_be_switched_off():
-    rng = np.random.default_rng(3)
     n_companies = 400
-    prevalence = np.where(rng.random(n_companies) < 0.3, 0.0, rng.beta(0.7, 4.0, n_companies))
-    n = rng.integers(20, 400, n_companies)
-    experts = rng.binomial(n, prevalence)
-    grid = PrevalenceGrid.default(linear_step=0.01, geometric_cells=20)
-    log_lik = stats.binom.logpmf(experts[:, None], n[:, None], grid.values[None, :])
+    rng, grid, log_lik = _zero_inflated_companies(3, n_companies)
     weights = rng.integers(0, 3, n_companies)
     weighted = fit_zero_inflated_beta(log_lik, grid, company_weights=weights)
     duplicated = fit_zero_inflated_beta(np.repeat(log_lik, weights, axis=0), grid)
