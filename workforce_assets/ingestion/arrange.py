@@ -41,7 +41,31 @@ def arrange_shared_data(shared: Path, out: Path) -> list[Path]:
     (out / "profiles").mkdir(parents=True, exist_ok=True)
     profiles.write_csv(out / "profiles" / "comparator_labs.csv")
     written.append(out / "profiles" / "comparator_labs.csv")
+    aggregates = shared / "annotations/company_aggregates.csv"
+    if aggregates.exists():
+        written.append(write_company_counts(aggregates, out / "company_counts.csv"))
     for job_file in sorted((shared / "jobs").rglob("*")):
         if job_file.suffix.lower() in {".csv", ".xlsx"}:
             written.append(_link(job_file, out / "jobs" / job_file.name))
     return written
+
+
+# company_aggregates.csv (the study's company-level counts) -> the contract's company_counts.csv
+AGGREGATE_RENAMES = {"linkedin_id": "company_id", "total_headcount": "headcount"}
+AGGREGATE_LLMS = {"claude": "llm_sonnet_4", "gpt5": "llm_gpt_5_mini", "gemini": "llm_gemini_2_5_flash"}
+
+
+def write_company_counts(aggregates: Path, out: Path) -> Path:
+    """Rename the study's columns to the contract's (values untouched, as text, so nothing is reformatted):
+    ``linkedin_id`` -> company_id, ``total_headcount`` -> headcount, ``<llm>_total_employees / _rejected /
+    _accepted`` -> ``<annotator>_sampled / _rejected / _accepted`` with the rated CVs' annotator names."""
+    frame = pl.read_csv(aggregates, infer_schema=False)
+    renames = dict(AGGREGATE_RENAMES)
+    for short, annotator in AGGREGATE_LLMS.items():
+        renames[f"{short}_total_employees"] = f"{annotator}_sampled"
+        renames[f"{short}_total_rejected"] = f"{annotator}_rejected"
+        renames[f"{short}_total_accepted"] = f"{annotator}_accepted"
+    frame = frame.rename({k: v for k, v in renames.items() if k in frame.columns})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(out)
+    return out

@@ -26,7 +26,8 @@ from .tables import (
     require_columns,
 )
 
-__all__ = ["load_rated_cvs", "load_companies", "discover_batches", "load_profiles", "load_annotations"]
+__all__ = ["load_rated_cvs", "load_companies", "discover_batches", "load_profiles", "load_annotations",
+           "load_company_counts"]
 
 RATED_CV_COLUMNS = ["cv_id", "cv_text", "is_ml_expert"]
 COMPANY_COLUMNS = ["company_id", "company_name", "headcount"]
@@ -108,7 +109,10 @@ def load_rated_cvs(path: Path) -> LoadResult:
 
 
 def load_companies(path: Path) -> LoadResult:
-    """``companies.csv`` -> ``company_id, company_name, headcount (Int64 >= 1), country, industry``.
+    """``companies.csv`` -> ``company_id, company_name, headcount (Int64 >= 1), country, industry, segment``.
+
+    ``segment`` (optional) groups similar companies: companies without a sample borrow their prior from the
+    sampled companies of the same segment and similar size.
 
     A ``headquarters`` column stands in for ``country`` when there is no ``country`` column (the published
     comparator file has one); stats record which column was used.
@@ -125,11 +129,12 @@ def load_companies(path: Path) -> LoadResult:
         (pl.col("__headcount").is_null(), "headcount is not a whole number"),
         (pl.col("__headcount") < 1, "headcount < 1"),
     )
-    value_columns = ["company_name", "__headcount"] + [c for c in (country_source, "industry") if c in frame.columns]
+    value_columns = ["company_name", "__headcount"] + [c for c in (country_source, "industry", "segment") if c in frame.columns]
     loaded, quarantine = _split(frame, reason, "company_id", value_columns, path.name)
     optional = {
         "country": pl.col(country_source) if country_source else pl.lit(None, dtype=pl.Utf8),
         "industry": pl.col("industry") if "industry" in frame.columns else pl.lit(None, dtype=pl.Utf8),
+        "segment": pl.col("segment") if "segment" in frame.columns else pl.lit(None, dtype=pl.Utf8),
     }
     rows = loaded.select(
         pl.col("company_id"),
@@ -137,8 +142,9 @@ def load_companies(path: Path) -> LoadResult:
         pl.col("__headcount").alias("headcount"),
         optional["country"].alias("country"),
         optional["industry"].alias("industry"),
+        optional["segment"].alias("segment"),
     )
-    used = {*COMPANY_COLUMNS, "industry", country_source}
+    used = {*COMPANY_COLUMNS, "industry", "segment", country_source}
     stats = {
         "n_read": frame.height,
         "n_loaded": rows.height,
@@ -204,4 +210,46 @@ def load_profiles(path: Path, batch: str, known_company_ids: set[str] | None = N
         "n_companies": rows["company_id"].n_unique(),
         "ignored_columns": [c for c in input_columns(frame) if c not in PROFILE_COLUMNS],
     }
+    return LoadResult(rows=rows, quarantine=quarantine, stats=stats)
+
+
+COMPANY_COUNT_SUFFIXES = ("_sampled", "_rejected", "_accepted")
+
+
+def load_company_counts(path: Path) -> LoadResult:
+    """``company_counts.csv`` (optional): company-level counts, the log-debias estimator's own inputs.
+
+    Columns: ``company_id``, ``headcount``; per keyword filter ``filter_<name>`` (matches of a company-wide
+    keyword search); per LLM ``<llm>_sampled``, ``<llm>_rejected``, ``<llm>_accepted`` (employees the LLM
+    screened, rejected, accepted). Empty cells are missing (not zero). A row with a missing company_id, a
+    headcount that is not a whole number >= 0 (the published file has 30 companies with 0: the estimator does
+    not use headcount), or a count that is not a non-negative number is quarantined.
+    Rows: company_id, headcount and every count column as Float64.
+    """
+    path = Path(path)
+    frame = read_table(path)
+    require_columns(frame, ["company_id", "headcount"], path.name)
+    filters = [c for c in input_columns(frame) if c.startswith("filter_")]
+    llm_columns = [c for c in input_columns(frame) if c.endswith(COMPANY_COUNT_SUFFIXES) and not c.startswith("filter_")]
+    if not filters and not llm_columns:
+        raise ValueError(f"{path.name}: no count columns (filter_<name> or <llm>_sampled/_rejected/_accepted)")
+    counts = filters + llm_columns
+    frame = frame.with_columns(parse_count("headcount").alias("__headcount"),
+                               *[pl.col(c).cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False).alias(f"__{c}")
+                                 for c in counts])
+    cases = [
+        (_missing("company_id"), "missing company_id"),
+        (pl.col("__headcount").is_null(), "headcount missing or not a whole number"),
+        (pl.col("__headcount") < 0, "headcount < 0"),
+    ]
+    for c in counts:
+        cases.append((pl.col(c).is_not_null() & (pl.col(c).cast(pl.Utf8).str.strip_chars() != "")
+                      & pl.col(f"__{c}").is_null(), f"{c} is not a number"))
+        cases.append((pl.col(f"__{c}") < 0, f"{c} is negative"))
+    loaded, quarantine = _split(frame, _reason(*cases), "company_id", ["__headcount", *[f"__{c}" for c in counts]], path.name)
+    rows = loaded.select(pl.col("company_id"), pl.col("__headcount").alias("headcount"),
+                         *[pl.col(f"__{c}").alias(c) for c in counts])
+    stats = {"n_read": frame.height, "n_loaded": rows.height, "n_quarantined": quarantine.height,
+             "n_zero_headcount": int((rows["headcount"] == 0).sum()), "filter_columns": filters, "llm_columns": llm_columns,
+             "ignored_columns": [c for c in input_columns(frame) if c not in {"company_id", "headcount", *counts}]}
     return LoadResult(rows=rows, quarantine=quarantine, stats=stats)

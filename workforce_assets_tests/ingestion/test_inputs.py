@@ -125,7 +125,7 @@ def test_companies_headcount_rules_and_headquarters_as_country(tmp_path):
 def test_companies_country_column_wins_over_headquarters(tmp_path):
     text = "company_id,company_name,headcount,country,headquarters,industry\na,A,5,DE,Berlin,software\n"
     result = load_companies(write(tmp_path / "companies.csv", text))
-    assert result.rows.row(0) == ("a", "A", 5, "DE", "software")
+    assert result.rows.row(0) == ("a", "A", 5, "DE", "software", None)  # segment absent: null
     assert result.stats["country_column"] == "country"
 
 
