@@ -34,8 +34,9 @@ import numpy as np
 import polars as pl
 from scipy import special, stats
 
-from workforce_assets.headcount.annotator_models import make_model
+from workforce_assets.headcount.annotator_models import _full_states, make_model
 from workforce_assets.headcount.patterns import MISSING, PatternData
+from workforce_assets.headcount.posterior import bootstrap_rated_counts
 from workforce_assets.headcount.prevalence import (
     PrevalenceGrid,
     fit_zero_inflated_beta,
@@ -147,18 +148,13 @@ def _marginalise(patterns: np.ndarray, hidden: list[int]) -> np.ndarray:
     return out
 
 
-def _full_vectors(n_annotators: int) -> np.ndarray:
-    codes = np.arange(2 ** n_annotators)
-    return ((codes[:, None] >> np.arange(n_annotators)[None, :]) & 1).astype(np.int8)
-
-
 def full_vector_probabilities(model_name: str, patterns: np.ndarray, class_weights: np.ndarray) -> np.ndarray:
     """(2^m, 2) P(full label vector | class) of the model fitted to weighted patterns (m <= 16 annotators).
 
     Any pattern's probability (missing labels marginalised) is then a sum over the vectors consistent with
     it: one fit serves every annotator's leave-one-out question.
     """
-    states = _full_vectors(patterns.shape[1])
+    states = _full_states(patterns.shape[1])
     model = make_model(model_name)
     stacked = np.vstack([patterns, states])
     weights = np.vstack([class_weights, np.zeros((states.shape[0], 2))])
@@ -169,7 +165,7 @@ def full_vector_probabilities(model_name: str, patterns: np.ndarray, class_weigh
 
 def pattern_log_likelihood_from_vectors(patterns: np.ndarray, vector_probability: np.ndarray) -> np.ndarray:
     """(n, 2) log P(pattern | class) from full-vector probabilities (missing labels marginalised)."""
-    states = _full_vectors(patterns.shape[1]).astype(float)
+    states = _full_states(patterns.shape[1]).astype(float)
     yes = (patterns == 1).astype(float)
     no = (patterns == 0).astype(float)
     consistent = ((yes @ (1.0 - states).T + no @ states.T) == 0).astype(float)
@@ -264,10 +260,7 @@ def annotator_transport(data: PatternData, options: TransportOptions | None = No
     if m <= 16:  # the check enumerates the 2^m label vectors
         fits.append(full_vector_probabilities(options.model, data.patterns, data.rated_counts))
         for _ in range(options.n_resamples):
-            resampled = np.zeros_like(data.rated_counts)
-            for k in (0, 1):
-                size = int(round(data.rated_counts[:, k].sum()))
-                resampled[:, k] = rng.multinomial(size, data.rated_counts[:, k] / data.rated_counts[:, k].sum())
+            resampled = bootstrap_rated_counts(data.rated_counts, rng)
             fits.append(full_vector_probabilities(options.model, data.patterns, resampled))
     else:
         retained = []
@@ -344,7 +337,7 @@ def company_predictive_check(
         entries = np.flatnonzero(mask_of_pattern[data.entry_pattern] == g)
         if entries.size == 0 or dims.size == 0:
             continue
-        states = ((np.arange(2 ** dims.size)[:, None] >> np.arange(dims.size)[None, :]) & 1).astype(np.int8)
+        states = _full_states(dims.size)
         vectors = np.full((states.shape[0], data.patterns.shape[1]), MISSING, dtype=np.int8)
         vectors[:, dims] = states
         log_lik = pattern_log_likelihood(vectors)

@@ -62,7 +62,7 @@ def test_log_spline_prior_recovers_a_two_point_mixture():
     masses = fit_log_spline_prior(log_lik, grid, penalty=penalty).cell_masses(fine)
     near_one_percent = masses[(fine.values > 0.004) & (fine.values < 0.025)].sum()
     near_twenty = masses[(fine.values > 0.15) & (fine.values < 0.25)].sum()
-    assert near_one_percent > 0.28 and near_twenty > 0.28  # truth: 0.375 each (a Beta puts 0.15 / 0.08 there)
+    assert near_one_percent > 0.28 and near_twenty > 0.28  # truth: 0.375 each
     assert masses.sum() == pytest.approx(1.0)
 
 
