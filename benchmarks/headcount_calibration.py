@@ -8,6 +8,10 @@ workforce_assets.headcount.calibration.DEFAULT_DESIGN).
     .venv/bin/python benchmarks/headcount_calibration.py                       # 10 replications, all estimators
     .venv/bin/python benchmarks/headcount_calibration.py --replications 3 --quick
     .venv/bin/python benchmarks/headcount_calibration.py --figures docs/figures  # also the coverage plot
+    # the issue-9 targets: the default estimator on three prevalence distributions, and shifted filters
+    .venv/bin/python benchmarks/headcount_calibration.py --estimators default --prevalence log_uniform
+    .venv/bin/python benchmarks/headcount_calibration.py --estimators default --shift filter_broad_yes=0.8 \
+        --shift filter_strict_no=0.8 --shift filter_broad_yes_strict_no=0.8
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ ESTIMATORS = {
     "independent (Dawid-Skene), semi-supervised": {"method": "independent", "fit": "semi_supervised"},
 }
 QUICK = ["saturated, semi-supervised (default)", "saturated, supervised"]
+DEFAULT = "default (HeadcountModel())"
 
 
 def main() -> None:
@@ -44,6 +49,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the saturated estimators")
     parser.add_argument("--zero-share", type=float, default=DEFAULT_DESIGN["zero_share"],
                         help="share of companies with no expert (default %(default)s)")
+    parser.add_argument("--estimators", choices=["all", "quick", "default"], default="all",
+                        help="default: only HeadcountModel with its default options (+ baselines and oracle)")
+    parser.add_argument("--prevalence", choices=["beta", "log_uniform", "two_point"], default="beta",
+                        help="distribution of the non-zero prevalences (worlds that break the Beta prior's shape)")
+    parser.add_argument("--shift", action="append", default=[], metavar="ANNOTATOR=Q",
+                        help="on profiles, each yes of ANNOTATOR becomes a no with probability Q (repeatable)")
     parser.add_argument("--save", type=Path, help="write the per-company results (parquet)")
     parser.add_argument("--figures", type=Path, help="directory for the coverage-by-level figure (HTML)")
     parser.add_argument("--from-results", type=Path, help="re-print the tables of a saved run (parquet)")
@@ -55,20 +66,51 @@ def main() -> None:
     source = pl.read_csv(DATA).drop("cv_text")
     source = source.rename({c: canonical_annotator_name(c) for c in source.columns if c not in ("cv_id", "is_ml_expert")})
     annotators = [c for c in source.columns if c not in ("cv_id", "is_ml_expert")]
-    estimators = {k: v for k, v in ESTIMATORS.items() if not args.quick or k in QUICK}
-    design = {**DEFAULT_DESIGN, "zero_share": args.zero_share}
+    if args.estimators == "default":
+        estimators = {DEFAULT: {}}
+    else:
+        estimators = {k: v for k, v in ESTIMATORS.items() if not (args.quick or args.estimators == "quick") or k in QUICK}
+    design = {**DEFAULT_DESIGN, "zero_share": args.zero_share, "prevalence_distribution": args.prevalence}
+    shift = {name: float(q) for name, q in (item.split("=") for item in args.shift)} or None
     started = time.perf_counter()
     results = pl.concat([
         run_replication(source, annotators, r, estimators, n_companies=args.companies, n_draws=args.draws,
-                        company_options=design, oracle=True)
+                        company_options=design, oracle=True, profile_shift=shift)
         for r in range(args.replications)
     ], how="diagonal_relaxed")
     elapsed = time.perf_counter() - started
     if args.save:
         results.write_parquet(args.save)
     print(f"{args.replications} replications x {args.companies} companies, {args.draws} draws, "
-          f"zero-expert share {args.zero_share}; {elapsed:.0f} s\n")
+          f"zero-expert share {args.zero_share}, prevalence {args.prevalence}, shift {shift}; {elapsed:.0f} s\n")
     report(results, list(estimators), args.figures)
+    targets(results, list(estimators), shift)
+
+
+def targets(results: pl.DataFrame, estimators: list[str], shift: dict | None) -> None:
+    """The issue's targets per estimator: PIT 80% coverage overall and per prevalence band (bands with >= 50
+    companies), equal-tailed q10-q90 coverage per band, MAE / majority vote, and (with ``shift``) how often each
+    annotator was excluded."""
+    majority = summarise(results.filter(pl.col("estimator") == "majority vote"), ["estimator"])["mae"].item()
+    rows = []
+    for name in estimators + [ORACLE]:
+        mine = results.filter(pl.col("estimator") == name)
+        if mine.is_empty():
+            continue
+        overall = summarise(mine, ["estimator"]).row(0, named=True)
+        bands = summarise(mine, ["prevalence_band"]).filter(pl.col("n") >= 50)
+        row = {"estimator": name, "pit_coverage80": overall["pit_coverage80"],
+               "min band pit_coverage80": bands["pit_coverage80"].min(),
+               "min band coverage80": bands["coverage80"].min(), "mae / majority vote": overall["mae"] / majority}
+        if shift is not None and "excluded_annotators" in mine.columns:
+            per_rep = mine.group_by("replication").agg(pl.col("excluded_annotators").first())
+            for annotator in sorted({a for v in per_rep["excluded_annotators"].to_list() for a in (v or "").split(",") if a}
+                                    | set(shift)):
+                row[f"excluded {annotator}"] = float(per_rep["excluded_annotators"].map_elements(
+                    lambda v, a=annotator: a in (v or "").split(","), return_dtype=pl.Boolean).mean())
+        rows.append(row)
+    print("\n### Targets (issue 9)\n")
+    print(markdown(pl.DataFrame(rows)))
 
 
 def report(results: pl.DataFrame, estimators: list[str], figures: Path | None = None) -> None:

@@ -43,3 +43,25 @@ def reports_dir() -> Path:
     """HTML reports (plotly) linked from asset metadata; defaults next to the DuckDB file."""
     env = os.environ.get(ENV_REPORTS_DIR)
     return Path(env).resolve() if env else duckdb_path().parent / "reports"
+
+
+#: Headcount estimator settings (read when an asset runs, never at import time).
+ENV_POSTERIOR_DRAWS = "WORKFORCE_POSTERIOR_DRAWS"
+ENV_TRANSPORT_POLICY = "WORKFORCE_TRANSPORT_POLICY"
+TRANSPORT_POLICIES = ("exclude", "warn")
+
+
+def posterior_draws() -> int:
+    """Posterior draws stored per company (default 1000)."""
+    value = int(os.environ.get(ENV_POSTERIOR_DRAWS) or 1000)
+    if value < 1:
+        raise ValueError(f"{ENV_POSTERIOR_DRAWS} must be >= 1, got {value}")
+    return value
+
+
+def transport_policy() -> str:
+    """What to do with an annotator that fails the transport check: 'exclude' (default) or 'warn'."""
+    value = (os.environ.get(ENV_TRANSPORT_POLICY) or "exclude").strip().lower()
+    if value not in TRANSPORT_POLICIES:
+        raise ValueError(f"{ENV_TRANSPORT_POLICY} must be one of {TRANSPORT_POLICIES}, got {value!r}")
+    return value

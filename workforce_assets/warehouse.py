@@ -70,6 +70,34 @@ def _add_missing_columns(conn: duckdb.DuckDBPyConnection, table: str) -> None:
             conn.execute(f'alter table {table} add column "{col}" {dtype}')
 
 
+def _check_partition(table: str, df: pl.DataFrame, partition_column: str | None, partition_value: str | None) -> None:
+    if (partition_column is None) != (partition_value is None):
+        raise ValueError("give both partition_column and partition_value, or neither")
+    if partition_column is not None:
+        if partition_column not in df.columns:
+            raise ValueError(f"frame for {table} lacks partition column {partition_column!r}")
+        bad = df.filter(pl.col(partition_column).cast(pl.Utf8) != str(partition_value)).height
+        if bad:
+            raise ValueError(f"{bad} rows of {table} do not belong to partition {partition_value!r}")
+
+
+def _replace_in(conn: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame,
+                partition_column: str | None, partition_value: str | None) -> None:
+    schema, _ = _split(table)
+    conn.execute(f"create schema if not exists {schema}")
+    conn.register("_incoming", df.to_arrow())
+    if partition_column is None or not table_exists(conn, table):
+        if partition_column is None:
+            conn.execute(f"create or replace table {table} as select * from _incoming")
+        else:
+            conn.execute(f"create table {table} as select * from _incoming")
+    else:
+        _add_missing_columns(conn, table)
+        conn.execute(f'delete from {table} where "{partition_column}" = ?', [str(partition_value)])
+        conn.execute(f"insert into {table} by name select * from _incoming")
+    conn.unregister("_incoming")
+
+
 def write_table(
     path: str | Path,
     table: str,
@@ -83,35 +111,26 @@ def write_table(
     re-materializing a partition never duplicates rows. New columns are added to the table; columns the
     frame lacks are left null. Returns the number of rows written.
     """
-    schema, _ = _split(table)
-    if (partition_column is None) != (partition_value is None):
-        raise ValueError("give both partition_column and partition_value, or neither")
-    if partition_column is not None:
-        if partition_column not in df.columns:
-            raise ValueError(f"frame for {table} lacks partition column {partition_column!r}")
-        bad = df.filter(pl.col(partition_column).cast(pl.Utf8) != str(partition_value)).height
-        if bad:
-            raise ValueError(f"{bad} rows of {table} do not belong to partition {partition_value!r}")
+    return write_tables(path, [(table, df, partition_column, partition_value)])[table]
+
+
+def write_tables(path: str | Path, writes: list[tuple]) -> dict[str, int]:
+    """Several replaces (``(table, df)`` or ``(table, df, partition_column, partition_value)``) in ONE
+    transaction: an asset whose output spans tables (a summary and its draws) is never half written."""
+    normalised = [(w[0], w[1], *(w[2:] if len(w) > 2 else (None, None))) for w in writes]
+    for table, df, column, value in normalised:
+        _split(table)
+        _check_partition(table, df, column, value)
     with connect(path) as conn:
         conn.execute("begin transaction")
         try:
-            conn.execute(f"create schema if not exists {schema}")
-            conn.register("_incoming", df.to_arrow())
-            if partition_column is None or not table_exists(conn, table):
-                if partition_column is None:
-                    conn.execute(f"create or replace table {table} as select * from _incoming")
-                else:
-                    conn.execute(f"create table {table} as select * from _incoming")
-            else:
-                _add_missing_columns(conn, table)
-                conn.execute(f'delete from {table} where "{partition_column}" = ?', [str(partition_value)])
-                conn.execute(f"insert into {table} by name select * from _incoming")
-            conn.unregister("_incoming")
+            for table, df, column, value in normalised:
+                _replace_in(conn, table, df, column, value)
             conn.execute("commit")
         except Exception:
             conn.execute("rollback")
             raise
-    return df.height
+    return {table: df.height for table, df, _, _ in normalised}
 
 
 def read_table(path: str | Path, table: str, where: str | None = None, params: list | None = None) -> pl.DataFrame:

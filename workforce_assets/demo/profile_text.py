@@ -164,7 +164,7 @@ def _build_pools(persona: dict[str, list[str]]) -> dict[str, _TaggedPool]:
         own, shared = list(persona.get(slot, [])), list(vocab.SHARED_SLOTS.get(slot, []))
         pools[slot] = _tag_pool(own + shared, [PERSONA_PHRASE_WEIGHT] * len(own) + [1.0] * len(shared))
         if slot in ("title", "description", "skill", "education") and pools[slot].allowed[0].size == 0:
-            raise ValueError(f"slot {slot!r} of a persona has no neutral phrase: {phrases}")
+            raise ValueError(f"slot {slot!r} of a persona has no neutral phrase: {own + shared}")
     return pools
 
 

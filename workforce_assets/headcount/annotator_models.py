@@ -285,3 +285,54 @@ def make_model(name: str, **options):
     if name not in MODELS:
         raise ValueError(f"unknown annotator model {name!r}; choose one of {sorted(MODELS)}")
     return MODELS[name](**options)
+
+
+def dirichlet_parameter_draws(
+    patterns: np.ndarray,
+    rated_counts: np.ndarray,
+    base: str,
+    n_draws: int,
+    rng: np.random.Generator,
+    concentration: float = 16.0,
+    base_options: dict | None = None,
+    n_iterations: int = 200,
+) -> np.ndarray:
+    """(n_draws, n_patterns, 2) log P(pattern | class) drawn from the posterior of the saturated model.
+
+    The saturated model's prior on each class's distribution over the 2^m full label vectors is
+    Dirichlet(concentration x base), with ``base`` the parametric model fitted to the rated items; given
+    complete labels the posterior is Dirichlet(counts + concentration x base), so parameter uncertainty is
+    drawn exactly, without refitting (a bootstrap would refit a model per resample). Missing labels are
+    completed once by EM (their expected completions enter as counts), which understates their uncertainty
+    slightly. Every pattern's probability is the sum over the full vectors consistent with it.
+    """
+    m = patterns.shape[1]
+    if m > 16:
+        raise ValueError("the saturated model enumerates 2^m label vectors; too many annotators")
+    states = _full_states(m)
+    base_model = make_model(base, **(base_options or {}))
+    stacked = np.vstack([patterns, states])
+    base_log = base_model.log_likelihood(stacked, np.vstack([rated_counts, np.zeros((states.shape[0], 2))]))[patterns.shape[0]:]
+    base_probability = np.exp(base_log - special.logsumexp(base_log, axis=0, keepdims=True))
+    statesf = states.astype(float)
+    yes = (patterns == 1).astype(float)
+    no = (patterns == 0).astype(float)
+    consistent = ((yes @ (1.0 - statesf).T + no @ statesf.T) == 0).astype(float)
+    out = np.empty((n_draws, patterns.shape[0], 2))
+    for k in (0, 1):
+        weights = rated_counts[:, k]
+        prior_counts = concentration * base_probability[:, k]
+        probability = base_probability[:, k]
+        for _ in range(n_iterations):
+            mass = consistent * probability[None, :]
+            share = mass / np.maximum(mass.sum(axis=1, keepdims=True), 1e-300)
+            counts = weights @ share + prior_counts
+            new = counts / counts.sum()
+            converged = np.max(np.abs(new - probability)) < 1e-10
+            probability = new
+            if converged:
+                break
+        drawn = rng.dirichlet(np.maximum(counts, 1e-6), size=n_draws)  # (n_draws, 2^m)
+        with np.errstate(divide="ignore"):
+            out[:, :, k] = np.log(drawn @ consistent.T)
+    return out

@@ -27,8 +27,8 @@ from workforce_assets.headcount.posterior import draw_whole_company_counts, post
 from workforce_assets.headcount.prevalence import (
     PrevalenceGrid,
     ZeroInflatedBeta,
-    grid_posterior,
     pattern_grid_log_likelihood,
+    relative_likelihood,
 )
 from workforce_assets.headcount.simulation import SimulatedWorld, plasmode_world
 from workforce_assets.headcount.validation import majority_vote_probability
@@ -157,11 +157,33 @@ def oracle_posterior_draws(world: SimulatedWorld, data, design: dict, n_draws: i
     """
     log_lik = oracle_log_likelihood(data, world.simulation_rows, world.annotators)
     grid = PrevalenceGrid.default()
-    prior = ZeroInflatedBeta(design["zero_share"], *design["prevalence_beta"])
     company_log_lik = np.asarray(data.company_pattern_matrix() @ pattern_grid_log_likelihood(log_lik, grid))
-    posterior = grid_posterior(company_log_lik, prior, grid)
+    posterior = relative_likelihood(company_log_lik) * design_prior_masses(design, grid)[None, :]
+    posterior /= posterior.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore"):  # patterns neither class shows (rated-only) give -inf - -inf; never drawn
         return draw_whole_company_counts(data, log_lik, posterior, grid, n_draws, rng, data.entry_to_company())
+
+
+def design_prior_masses(design: dict, grid: PrevalenceGrid) -> np.ndarray:
+    """The true prevalence distribution of a simulation design as masses on ``grid`` (zero atom first)."""
+    zero = design.get("zero_share", 0.0)
+    kind = design.get("prevalence_distribution", "beta")
+    edges = grid.edges
+    if kind == "beta":
+        return ZeroInflatedBeta(zero, *design.get("prevalence_beta", (0.6, 4.0))).cell_masses(grid)
+    if kind == "log_uniform":
+        low, high = design.get("log_uniform_range", (0.002, 0.40))
+        clipped = np.clip(edges, low, high)
+        cdf = (np.log(clipped) - np.log(low)) / (np.log(high) - np.log(low))
+        nonzero = np.diff(cdf)
+    elif kind == "two_point":
+        points = design.get("two_points", (0.01, 0.20))
+        nonzero = np.zeros(grid.size - 1)
+        for point in points:
+            nonzero[np.searchsorted(edges, point, side="left") - 1] += 0.5
+    else:
+        raise ValueError(f"unknown prevalence_distribution {kind!r}")
+    return np.r_[zero, (1 - zero) * nonzero / nonzero.sum()]
 
 
 def shortest_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -200,14 +222,18 @@ def run_replication(
     n_draws: int = 400,
     company_options: dict | None = None,
     oracle: bool = False,
+    profile_shift: dict[str, float] | None = None,
 ) -> pl.DataFrame:
     """One plasmode replication: a long table with one row per (estimator, company).
 
-    ``oracle=True`` adds the exact posterior of the simulation (estimator "oracle (true model and prior)").
+    ``oracle=True`` adds the exact posterior of the simulation (estimator "oracle (true model and prior)";
+    not with ``profile_shift``, whose shifted patterns the oracle does not know). ``profile_shift`` breaks
+    transport for the named annotators (see :func:`plasmode_world`); each estimator's row records which
+    annotators it excluded (``excluded_annotators``, comma-separated).
     """
     rng = np.random.default_rng(10_000 + replication)
     design = DEFAULT_DESIGN if company_options is None else company_options
-    world = plasmode_world(rng, source, annotators, n_companies=n_companies, **design)
+    world = plasmode_world(rng, source, annotators, n_companies=n_companies, profile_shift=profile_shift, **design)
     data = build_pattern_data(world.rated, world.samples, world.companies, annotators)
     truth = world.truth.select("company_id", "headcount", "n_sampled", "true_count", "prevalence")
     frames = []
@@ -228,13 +254,13 @@ def run_replication(
         f"{side}{int(level * 100)}": nan for level in LEVELS for side in ("lower", "upper")}},
         time.perf_counter() - started)
     add_debias_baselines(world, add)
-    runs = [(name, lambda options=options: posterior_draws(data, n_draws=n_draws, seed=replication, **options)[0])
+    runs = [(name, lambda options=options: posterior_draws(data, n_draws=n_draws, seed=replication, **options))
             for name, options in estimators.items()]
-    if oracle:
-        runs.append((ORACLE, lambda: oracle_posterior_draws(world, data, design, n_draws, rng)))
+    if oracle and not profile_shift:
+        runs.append((ORACLE, lambda: (oracle_posterior_draws(world, data, design, n_draws, rng), {})))
     for name, run in runs:
         started = time.perf_counter()
-        draws = run()
+        draws, diagnostics = run()
         columns = _interval_columns(draws)
         columns["pit"] = randomised_pit(draws, truth["true_count"].to_numpy(), rng)
         # the portfolio total from summed draws (one value per replication, repeated on its rows)
@@ -243,6 +269,7 @@ def run_replication(
                            ("total_upper80", np.quantile(total, 0.9))):
             columns[key] = np.full(data.n_companies, value)
         add(name, columns, time.perf_counter() - started)
+        frames[-1] = frames[-1].with_columns(excluded_annotators=pl.lit(",".join(diagnostics.get("excluded_annotators", []))))
     return pl.concat(frames, how="diagonal_relaxed")
 
 

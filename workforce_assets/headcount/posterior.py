@@ -15,14 +15,13 @@ distinct patterns per company, not with headcount or with the number of sampled 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from threadpoolctl import threadpool_limits
 
-from workforce_assets.headcount.annotator_models import SaturatedModel, make_model
-from workforce_assets.headcount.patterns import PatternData, build_pattern_data
+from workforce_assets.headcount.annotator_models import SaturatedModel
+from workforce_assets.headcount.patterns import PatternData
 from workforce_assets.headcount.prevalence import (
     PrevalenceGrid,
     ZeroInflatedBeta,
@@ -153,6 +152,23 @@ def semi_supervised_fit(
     return log_lik, unlabelled, prior
 
 
+def _binomial_by_count(n: np.ndarray, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Binomial(n[i], p[i, d]) draws, exact: rows with n = 1 or 2 as sums of uniform comparisons (about 15x
+    faster than numpy's binomial, and a third to a half of the (company, pattern) cells hold one or two
+    employees), the rest with ``rng.binomial``."""
+    out = np.empty(p.shape, dtype=np.int64)
+    one, two = n == 1, n == 2
+    rest = ~(one | two)
+    if one.any():
+        out[one] = rng.random((int(one.sum()), p.shape[1])) < p[one]
+    if two.any():
+        p_two = p[two]
+        out[two] = (rng.random(p_two.shape) < p_two).astype(np.int64) + (rng.random(p_two.shape) < p_two)
+    if rest.any():
+        out[rest] = rng.binomial(n[rest][:, None], p[rest])
+    return out
+
+
 def draw_whole_company_counts(
     data: PatternData,
     log_lik: np.ndarray,
@@ -183,55 +199,9 @@ def draw_whole_company_counts(
             expert_probability = entry_prevalence * ratio
             expert_probability /= 1.0 + entry_prevalence * ratio_minus_one
             np.clip(expert_probability, 0.0, 1.0, out=expert_probability)
-            sampled_experts = rng.binomial(data.entry_count[:, None], expert_probability)
-            counts += np.asarray(entry_to_company @ sampled_experts).astype(np.int64)
+            counts += np.asarray(entry_to_company @ _binomial_by_count(data.entry_count, expert_probability, rng)).astype(np.int64)
         out[:, start:start + size] = counts
     return out
-
-
-@dataclass(frozen=True)
-class PosteriorOptions:
-    """How company posteriors are computed (keyword options of :func:`estimate_company_headcounts`).
-
-    fit: 'semi_supervised' (rated items + company samples, EM), 'supervised' (rated items only), or
-        'auto' (the default): semi-supervised when at least ``min_companies_semi_supervised`` companies
-        have samples, supervised otherwise. The company samples identify the annotators' error patterns
-        only through differences in prevalence across many companies; with a dozen companies the joint
-        fit lets the largest samples define "non-expert" (on the 12-lab set it put OpenAI at ~0 experts).
-    method: class-conditional annotator model - 'saturated' (free pattern distribution per class, shrunk
-        towards a log-linear base), 'loglinear', 'probit', 'independent', or 'auto' (the default:
-        saturated when semi-supervised; when supervised, the lowest 5-fold cross-validated log-loss on
-        the rated items among probit and log-linear).
-    n_bootstrap: rated-item resamples; on each the annotator model (and, semi-supervised, the EM from its
-        own supervised start) and the prevalence prior are refitted; the draws are split evenly over them.
-    em_iterations: EM iterations (at most) of the full-data fit; replicate_em_iterations: per resample,
-        started from the full fit's non-expert counts; em_grid_step: prevalence grid spacing used inside
-        EM (coarser than grid_step, the spacing of the final posterior).
-    bootstrap_companies: on each resample the prevalence prior is fitted to a bootstrap resample of the
-        sampled companies too, so the draws carry the hyperparameters' uncertainty (a few dozen companies
-        leave the zero weight poorly determined: it trades against Beta mass near zero).
-    em_zero_atom: whether the EM's E-step prior has the zero atom (see :func:`semi_supervised_fit`; the final
-        posterior always has it).
-    """
-
-    method: str = "auto"
-    fit: str = "auto"
-    min_companies_semi_supervised: int = 50
-    n_bootstrap: int = 20
-    grid_step: float = 0.0025
-    em_grid_step: float = 0.02
-    em_iterations: int = 100
-    replicate_em_iterations: int = 10
-    unlabelled_weight: float = 1.0
-    bootstrap_companies: bool = True
-    em_zero_atom: bool = False
-    model_options: dict | None = None
-
-    def __post_init__(self):
-        if self.fit not in ("auto", "supervised", "semi_supervised"):
-            raise ValueError("fit must be 'auto', 'supervised' or 'semi_supervised'")
-        if self.n_bootstrap < 1 or self.em_iterations < 0:
-            raise ValueError("n_bootstrap must be >= 1 and em_iterations >= 0")
 
 
 def estimate_company_headcounts(
@@ -241,113 +211,29 @@ def estimate_company_headcounts(
     annotators: list[str],
     n_draws: int = 1000,
     seed: int = 0,
-    **method_options,
+    **options,
 ) -> HeadcountEstimate:
-    """Posterior draws of every company's ML-expert count, and their summary.
+    """Posterior draws of every company's ML-expert count, and their summary: a one-call front end to
+    :class:`workforce_assets.headcount.model.HeadcountModel` (``options`` are its ``HeadcountOptions``).
 
     rated: ``is_ml_expert`` (0/1) plus one 0/1/null column per annotator; samples: ``company_id`` plus the
     same annotators (matched by canonical name, never position); companies: ``company_id``, ``headcount``.
-    ``method_options`` are the fields of :class:`PosteriorOptions` (method=, fit=, n_bootstrap=, ...).
-    Companies without a sampled employee get the prior predictive and ``prior_only = True``.
+    Companies without a sampled employee get a prior predictive and ``prior_only = True``.
     """
+    from workforce_assets.headcount.model import HeadcountModel
+
     if n_draws < 1:
         raise ValueError("n_draws must be at least 1")
-    options = PosteriorOptions(**method_options)
-    data = build_pattern_data(rated, samples, companies, annotators)
-    _check_rated(data)
-    options = resolve_options(options, data, rated, seed)
-    draws, diagnostics = posterior_draws(data, n_draws=n_draws, seed=seed, options=options)
-    label = f"{options.method}/{options.fit}"
-    return HeadcountEstimate(summary=summary_frame(data, draws, label), draws=draws, diagnostics=diagnostics)
+    model = HeadcountModel(**options).fit(rated, samples, companies, annotators=annotators, seed=seed)
+    return model.sample(n_draws, seed)
 
 
-def resolve_options(options: PosteriorOptions, data: PatternData, rated: pl.DataFrame, seed: int = 0) -> PosteriorOptions:
-    """Replace fit='auto' and method='auto' by what they mean for these data (see :class:`PosteriorOptions`)."""
-    if options.fit == "auto":
-        n_companies_sampled = int((data.n_sampled > 0).sum())
-        fit = "semi_supervised" if n_companies_sampled >= options.min_companies_semi_supervised else "supervised"
-        options = replace(options, fit=fit)
-    if options.method == "auto":
-        if options.fit == "semi_supervised":
-            # the saturated model enumerates 2^m label vectors; beyond 16 annotators only probit scales
-            options = replace(options, method="saturated" if len(data.annotators) <= 16 else "probit")
-        else:
-            from workforce_assets.headcount.validation import choose_model
-            options = replace(options, method=choose_model(rated, data.annotators, seed=seed))
-    return options
+def posterior_draws(data: PatternData, n_draws: int = 1000, seed: int = 0, **options) -> tuple[np.ndarray, dict]:
+    """The draws of :func:`estimate_company_headcounts` from already-reduced :class:`PatternData`."""
+    from workforce_assets.headcount.model import HeadcountModel
 
-
-def posterior_draws(
-    data: PatternData,
-    n_draws: int = 1000,
-    seed: int = 0,
-    options: PosteriorOptions | None = None,
-    **method_options,
-) -> tuple[np.ndarray, dict]:
-    """The draws of :func:`estimate_company_headcounts` from already-reduced :class:`PatternData`.
-
-    BLAS is held to one thread: the work is many small fits (L-BFGS on a few dozen parameters), where
-    multi-threaded BLAS on a shared machine costs tens of times more than it saves.
-    """
-    options = options or PosteriorOptions(**method_options)
-    if "auto" in (options.method, options.fit):
-        raise ValueError("posterior_draws needs an explicit method and fit (estimate_company_headcounts resolves 'auto')")
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _posterior_draws(data, n_draws, seed, options)
-
-
-def _posterior_draws(data: PatternData, n_draws: int, seed: int, options: PosteriorOptions):
-    rng = np.random.default_rng(seed)
-    grid = PrevalenceGrid.default(linear_step=options.grid_step)
-    em_grid = PrevalenceGrid.default(linear_step=options.em_grid_step, geometric_cells=15)
-    model = make_model(options.method, **(options.model_options or {}))
-    company_patterns = data.company_pattern_matrix()
-    entry_to_company = data.entry_to_company()
-    n_bootstrap = max(1, min(options.n_bootstrap, n_draws))
-    allocation = np.diff(np.linspace(0, n_draws, n_bootstrap + 1).round().astype(int))
-    draws = np.empty((data.n_companies, n_draws), dtype=np.int64)
-    priors: list[ZeroInflatedBeta] = []
-    prior = em_prior = None
-    semi_supervised = options.fit == "semi_supervised" and data.entry_pattern.size > 0
-    if semi_supervised:
-        _, full_unlabelled, em_prior = semi_supervised_fit(
-            data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
-            unlabelled_weight=options.unlabelled_weight, zero_atom=options.em_zero_atom)
-        # resamples start with the non-experts' expected counts of the full fit (well identified: companies
-        # without experts pin them) and the experts' pattern distribution of their own rated items: EM
-        # barely moves along the one direction samples cannot identify, so the resampled rated items carry
-        # that uncertainty into the draws
-        replicate_start = full_unlabelled * np.array([1.0, 0.0])
-    sampled_companies = np.flatnonzero(data.n_sampled > 0)
-    position = 0
-    for size in allocation:
-        labelled = bootstrap_rated_counts(data.rated_counts, rng)
-        if semi_supervised:
-            log_lik, _, em_prior = semi_supervised_fit(data, model, labelled, em_grid,
-                                                       n_iterations=options.replicate_em_iterations,
-                                                       unlabelled_weight=options.unlabelled_weight, prior=em_prior,
-                                                       start_unlabelled=replicate_start, zero_atom=options.em_zero_atom)
-        else:
-            log_lik = model.log_likelihood(data.patterns, labelled)
-        coarse_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))
-        company_weights = None
-        if options.bootstrap_companies and n_bootstrap > 1 and sampled_companies.size:
-            resampled = rng.multinomial(sampled_companies.size, np.full(sampled_companies.size, 1.0 / sampled_companies.size))
-            company_weights = np.zeros(data.n_companies)
-            company_weights[sampled_companies] = resampled
-        prior = fit_zero_inflated_beta(coarse_log_lik, em_grid, start=prior, company_weights=company_weights)
-        priors.append(prior)
-        company_log_lik = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, grid))
-        posterior = grid_posterior(company_log_lik, prior, grid)
-        draws[:, position:position + size] = draw_whole_company_counts(data, log_lik, posterior, grid, int(size),
-                                                                       rng, entry_to_company)
-        position += size
-    diagnostics = {
-        "options": asdict(options), "n_bootstrap": int(n_bootstrap), "n_patterns": int(data.patterns.shape[0]),
-        "n_entries": int(data.entry_pattern.size),
-        "priors": [(p.zero_weight, p.alpha, p.beta) for p in priors],
-    }
-    return draws, diagnostics
+    estimate = HeadcountModel(**options).fit_patterns(data, seed=seed).sample(n_draws, seed)
+    return estimate.draws, estimate.diagnostics
 
 
 def summary_frame(data: PatternData, draws: np.ndarray, method: str) -> pl.DataFrame:

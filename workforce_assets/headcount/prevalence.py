@@ -274,10 +274,12 @@ def choose_spline_penalty(
     n_folds: int = 5,
     seed: int = 0,
     company_weights: np.ndarray | None = None,
+    max_companies: int = 2000,
 ) -> tuple[float, dict]:
     """The roughness penalty with the highest held-out marginal likelihood (k-fold over companies).
 
-    Only companies that carry information (a non-flat row) are split. Returns (penalty, {penalty: held-out
+    Only companies that carry information (a non-flat row) are split; above ``max_companies`` of them a random
+    subset of that size is used. Returns (penalty, {penalty: held-out
     log marginal likelihood}).
     """
     relative = relative_likelihood(company_log_lik)
@@ -287,6 +289,8 @@ def choose_spline_penalty(
     if informative.size < 2 * n_folds:
         return float(np.median(penalties)), {}
     rng = np.random.default_rng(seed)
+    if informative.size > max_companies:  # the choice among four penalties is settled long before 10,000 rows
+        informative = np.sort(rng.choice(informative, max_companies, replace=False))
     fold = np.empty(relative.shape[0], dtype=int)
     fold[informative] = rng.permutation(informative.size) % n_folds
     scores = {}

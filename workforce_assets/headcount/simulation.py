@@ -40,12 +40,19 @@ def draw_companies(
     min_sampled: int = 1,
     sample_size_range: tuple[int, int] | None = None,
     sample_sizes: np.ndarray | None = None,
+    prevalence_distribution: str = "beta",
+    log_uniform_range: tuple[float, float] = (0.002, 0.40),
+    two_points: tuple[float, float] = (0.01, 0.20),
 ) -> pl.DataFrame:
     """Companies with log-uniform headcounts, a sample size, and a prevalence (exactly 0 for ``zero_share``).
 
     Sample sizes are a log-uniform fraction of headcount (clipped to [min_sampled, max_sampled]), or, with
     ``sample_size_range``, log-uniform sizes in that range, or exactly ``sample_sizes`` (headcounts are then
     raised to at least the sample size); never more than the headcount.
+
+    Non-zero prevalences: ``prevalence_distribution`` 'beta' (``prevalence_beta``), 'log_uniform' (between the
+    bounds of ``log_uniform_range``) or 'two_point' (each of ``two_points`` with probability 1/2): worlds that
+    break the Beta prior's shape on purpose.
     """
     headcount = np.exp(rng.uniform(np.log(headcount_range[0]), np.log(headcount_range[1]), n_companies)).astype(np.int64)
     if sample_sizes is not None:
@@ -58,7 +65,15 @@ def draw_companies(
         fraction = np.exp(rng.uniform(np.log(sample_fraction_range[0]), np.log(sample_fraction_range[1]), n_companies))
         n_sampled = np.clip(np.round(fraction * headcount), min_sampled, max_sampled).astype(np.int64)
     n_sampled = np.minimum(n_sampled, headcount)
-    prevalence = np.where(rng.random(n_companies) < zero_share, 0.0, rng.beta(*prevalence_beta, n_companies))
+    if prevalence_distribution == "beta":
+        nonzero = rng.beta(*prevalence_beta, n_companies)
+    elif prevalence_distribution == "log_uniform":
+        nonzero = np.exp(rng.uniform(*np.log(log_uniform_range), n_companies))
+    elif prevalence_distribution == "two_point":
+        nonzero = np.where(rng.random(n_companies) < 0.5, *two_points)
+    else:
+        raise ValueError(f"unknown prevalence_distribution {prevalence_distribution!r}")
+    prevalence = np.where(rng.random(n_companies) < zero_share, 0.0, nonzero)
     sampled_experts = rng.binomial(n_sampled, prevalence)
     unsampled_experts = rng.binomial(headcount - n_sampled, prevalence)
     return pl.DataFrame({
@@ -127,9 +142,14 @@ def plasmode_world(
     source: pl.DataFrame,
     annotators: list[str],
     rated_fraction: float = 0.5,
+    profile_shift: dict[str, float] | None = None,
     **company_options,
 ) -> SimulatedWorld:
     """Plasmode: real rated rows split in two; one part is given as rated items, the other makes employees.
+
+    ``profile_shift`` {annotator: q} breaks transport on purpose: on profiles (never on rated items) each yes
+    of that annotator becomes a no with probability q, so its sensitivity and false-positive rate on profiles
+    are (1 - q) times those on the rated items - the keyword filters' behaviour on the real lab profiles.
 
     Employees' annotation patterns are real rows of the matching true class drawn (with replacement) from
     the held-out part, so the estimator never sees the rows used to simulate. ``source`` holds
@@ -154,6 +174,10 @@ def plasmode_world(
         rows[where] = rng.choice(pool, size=where.size, replace=True)
     labels = held_labels[rows]
     labels = np.where(np.isnan(labels.astype(float)), -1, labels).astype(np.int8)
+    for name, q in (profile_shift or {}).items():
+        j = annotators.index(name)
+        flip = (labels[:, j] == 1) & (rng.random(labels.shape[0]) < q)
+        labels[flip, j] = 0
     samples = _sample_frame(companies, labels, annotators)
     return SimulatedWorld(
         rated=rated, samples=samples, companies=companies.select("company_id", "headcount"),

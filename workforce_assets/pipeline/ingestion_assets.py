@@ -22,6 +22,7 @@ REJECT_TABLES = {
     "employee_profiles": "inputs.rejects_employee_profiles",
     "imported_annotations": "inputs.rejects_imported_annotations",
     "job_records": "inputs.rejects_job_records",
+    "company_counts": "inputs.rejects_company_counts",
 }
 
 
@@ -31,12 +32,11 @@ def _store(
     """Write loaded rows and rejects; metadata carries the loaded / quarantined counts."""
     table = f"inputs.{name}"
     rejects = result.quarantine
-    if partition is None:
-        warehouse.write(table, result.rows)
-        warehouse.write(REJECT_TABLES[name], rejects)
+    if partition is None:  # rows and rejects in one transaction
+        warehouse.write_many([(table, result.rows), (REJECT_TABLES[name], rejects)])
     else:
-        warehouse.write(table, result.rows, "batch", partition)
-        warehouse.write(REJECT_TABLES[name], rejects.with_columns(batch=pl.lit(partition)), "batch", partition)
+        warehouse.write_many([(table, result.rows, "batch", partition),
+                              (REJECT_TABLES[name], rejects.with_columns(batch=pl.lit(partition)), "batch", partition)])
     return dg.MaterializeResult(
         metadata={**table_metadata(result.rows, table), **stats_metadata(result.stats)},
     )
@@ -80,6 +80,18 @@ def imported_annotations(inputs: InputDirResource, warehouse: WarehouseResource)
 
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def company_counts(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Optional company-level counts (company_counts.csv): company-wide keyword-search hits per filter and per-LLM
+    sampled / rejected / accepted counts, the log-debias estimator's own inputs. Absent file: an empty table."""
+    path = inputs.root / "company_counts.csv"
+    if not path.exists():
+        empty = LoadResult(rows=pl.DataFrame(schema={"company_id": pl.Utf8, "headcount": pl.Int64}),
+                           stats={"n_read": 0, "file": "absent"})
+        return _store(warehouse, "company_counts", empty)
+    return _store(warehouse, "company_counts", input_files.load_company_counts(path))
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """US DOL disclosure records from jobs/, normalised (USPS states, annual wages, employer keys). Default input: the SIMULATED demo world (workforce_assets.demo)."""
     paths = job_files.find_job_files(inputs.root / "jobs")
@@ -89,7 +101,7 @@ def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.Ma
 @dg.asset(
     key_prefix="inputs",
     group_name=GROUP,
-    deps=[rated_cvs, companies, employee_profiles, imported_annotations, job_records],
+    deps=[rated_cvs, companies, employee_profiles, imported_annotations, job_records, company_counts],
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
 )

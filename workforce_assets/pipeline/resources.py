@@ -23,6 +23,10 @@ class WarehouseResource(dg.ConfigurableResource):
     def write(self, table: str, df: pl.DataFrame, partition_column: str | None = None, partition_value: str | None = None) -> int:
         return warehouse.write_table(self.path, table, df, partition_column, partition_value)
 
+    def write_many(self, writes: list[tuple]) -> dict[str, int]:
+        """Several tables in one transaction (see :func:`workforce_assets.warehouse.write_tables`)."""
+        return warehouse.write_tables(self.path, writes)
+
     def read(self, table: str, where: str | None = None, params: list | None = None) -> pl.DataFrame:
         return warehouse.read_table(self.path, table, where, params)
 

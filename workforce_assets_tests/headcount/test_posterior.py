@@ -144,12 +144,12 @@ def test_totals_come_from_summed_draws_not_summed_percentiles():
 
 
 def test_auto_fit_is_semi_supervised_only_with_many_companies(worlds):
+    from workforce_assets.headcount.model import HeadcountModel
     from workforce_assets.headcount.patterns import build_pattern_data
-    from workforce_assets.headcount.posterior import PosteriorOptions, resolve_options
 
     world = worlds[0]  # 60 companies with samples
     data = build_pattern_data(world.rated, world.samples, world.companies, world.annotators)
-    many = resolve_options(PosteriorOptions(), data, world.rated)
+    many = HeadcountModel()._resolve(data, world.rated, seed=0)
     assert (many.fit, many.method) == ("semi_supervised", "saturated")
-    few = resolve_options(PosteriorOptions(min_companies_semi_supervised=61), data, world.rated)
+    few = HeadcountModel(min_companies_semi_supervised=61)._resolve(data, world.rated, seed=0)
     assert few.fit == "supervised" and few.method in ("probit", "loglinear")
