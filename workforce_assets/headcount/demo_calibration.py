@@ -120,6 +120,6 @@ def run_demo_seed(seed: int, estimators: dict[str, dict], n_draws: int = 400,
             tail = (1 - level) / 2
             low, high = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
             columns[f"lower{int(level * 100)}"], columns[f"upper{int(level * 100)}"] = low, high
-        zero_weight = float(np.mean([prior[0] for prior in estimate.diagnostics["priors"]]))
+        zero_weight = float(np.mean([prior["zero_weight"] for prior in estimate.diagnostics["priors"]]))
         add(name, columns, seconds, estimate.summary["method"][0], zero_weight)
     return pl.concat(frames, how="diagonal_relaxed")

@@ -111,7 +111,7 @@ class HeadcountOptions:
     model_options: dict | None = None
     transport_policy: str = "exclude"
     transport_alpha: float = 0.01
-    transport_resamples: int = 20
+    transport_resamples: int = 40
     similarity_bandwidth: float = 0.5
     min_similar_companies: float = 3.0
     predictive_replicates: int = 60
@@ -122,6 +122,7 @@ class HeadcountOptions:
     mcse_min_sampled: int = 100
     mcse_draws_per_replicate: int = 20
     max_bootstrap: int = 4000
+    supervised_prior_resamples: int = 200
     summary_draws: int = 8000
     mcse_time_budget_s: float = 10.0
 
@@ -238,6 +239,10 @@ class HeadcountModel:
         companies (``company_id``, ``headcount``, optional ``segment``)."""
         ids = {"company_id", "item_id", "batch", label_column, "cv_id", "profile_id"}
         candidates = annotators if annotators is not None else [c for c in samples.columns if c not in ids]
+        if label_column in rated.columns:
+            classes = set(rated.get_column(label_column).drop_nulls().cast(pl.Int64).unique().to_list())
+            if classes != {0, 1}:
+                raise ValueError(f"rated items must contain both classes (0 and 1) in {label_column!r}; got {sorted(classes)}")
         usable, dropped = usable_annotators(rated, samples, candidates, label_column)
         self.annotators_dropped_ = dropped
         self.warnings_ = [f"annotator {name!r} left out: {reason}" for name, reason in dropped.items()]
@@ -338,7 +343,7 @@ class HeadcountModel:
             log_lik = self._model_log_lik(model, data, data.rated_counts, semi_supervised, em_grid, em_prior,
                                           replicate_start, options)[0]
             coarse = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))[sampled]
-            self.penalty_, self.penalty_scores_ = choose_spline_penalty(coarse, em_grid, seed=seed)
+            self.penalty_, self.penalty_scores_ = choose_spline_penalty(coarse, em_grid)
         self.replicates_ = []
         self._prior_state = None
         self._replicate_context = (model, company_patterns, semi_supervised, em_grid, em_prior, replicate_start,
@@ -366,7 +371,7 @@ class HeadcountModel:
         coarse = np.asarray(company_patterns @ pattern_grid_log_likelihood(full_log_lik, em_grid))
         priors = []
         prior = None
-        for _ in range(options.n_bootstrap):
+        for _ in range(max(options.n_bootstrap, options.supervised_prior_resamples)):
             weights = None
             if options.bootstrap_companies and sampled.size:
                 weights = np.zeros(data.n_companies)
@@ -382,7 +387,8 @@ class HeadcountModel:
         if self.options_.prior == "log_spline":
             rows = sampled if weights is None else sampled[weights[sampled] > 0]
             return fit_log_spline_prior(coarse[rows], em_grid, penalty=self.penalty_ if self.penalty_ is not None else 3.0,
-                                        company_weights=None if weights is None else weights[rows], start=start)
+                                        company_weights=None if weights is None else weights[rows], start=start,
+                                        tolerance=1e-6)
         return fit_zero_inflated_beta(coarse, em_grid, start=start, company_weights=weights)
 
     def _control_monte_carlo_error(self, data: PatternData) -> None:
@@ -431,12 +437,16 @@ class HeadcountModel:
                 log.warning("headcount bootstrap: time budget spent after %d of %d added replicates", r, count)
                 break
             labelled = bootstrap_rated_counts(data.rated_counts, rng) if n_replicates > 1 else data.rated_counts
-            log_lik, em_prior = self._model_log_lik(model, data, labelled, semi_supervised, em_grid, em_prior,
-                                                    replicate_start, options)
             weights = None
+            fit_data = data
             if options.bootstrap_companies and n_replicates > 1 and sampled.size:
                 weights = np.zeros(data.n_companies)
                 weights[sampled] = rng.multinomial(sampled.size, np.full(sampled.size, 1.0 / sampled.size))
+                # the same company resample enters the semi-supervised fit: what the samples teach about the
+                # annotators is uncertain too, and with large samples it is most of the uncertainty
+                fit_data = replace(data, entry_count=data.entry_count * weights[data.entry_company].astype(np.int64))
+            log_lik, em_prior = self._model_log_lik(model, fit_data, labelled, semi_supervised, em_grid, em_prior,
+                                                    replicate_start, options)
             coarse = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))
             prior = self._fit_prior(coarse, em_grid, sampled, weights, prior)
             self.replicates_.append(Replicate(log_lik=log_lik, prior_masses=prior.cell_masses(self.grid_), prior=prior,

@@ -282,3 +282,30 @@ def totals(draws: np.ndarray, company_ids: list[str], groups: dict[str, str] | N
         "group": pl.Utf8, "n_companies": pl.Int64, "mean": pl.Float64, "sd": pl.Float64,
         **{q: pl.Float64 for q in QUANTILES},
     })
+
+
+def totals_by_part(summary: pl.DataFrame, draws: np.ndarray, company_table: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Totals from summed joint draws (``summary`` rows aligned with ``draws``, with ``prior_only`` and
+    ``extrapolated``): the default ('all': sampled + unsampled companies that resemble sampled ones), each part
+    apart (sampled / unsampled_similar / extrapolated), all including the extrapolated, and per batch and per
+    country where ``summary`` has ``batch`` and ``company_table`` has ``country``."""
+    ids = summary["company_id"].to_list()
+    part = np.where(~summary["prior_only"].to_numpy(), "sampled",
+                    np.where(summary["extrapolated"].to_numpy(), "extrapolated", "unsampled_similar"))
+    included = part != "extrapolated"
+    frames = [
+        totals(draws[included], [c for c, keep in zip(ids, included) if keep]).with_columns(
+            grouping=pl.lit("all")),
+        totals(draws, ids).with_columns(grouping=pl.lit("all_including_extrapolated"), group=pl.lit("all")),
+        totals(draws, ids, groups=dict(zip(ids, part.tolist()))).with_columns(grouping=pl.lit("part")),
+    ]
+    kept_ids = [c for c, keep in zip(ids, included) if keep]
+    if "batch" in summary.columns:
+        batches = dict(zip(ids, summary["batch"].fill_null("(unsampled)").to_list()))
+        frames.append(totals(draws[included], kept_ids, groups={c: batches[c] for c in kept_ids})
+                      .with_columns(grouping=pl.lit("batch")))
+    if company_table is not None and "country" in company_table.columns:
+        country = dict(zip(company_table["company_id"].to_list(), company_table["country"].fill_null("unknown").to_list()))
+        frames.append(totals(draws[included], kept_ids, groups={c: country.get(c, "unknown") for c in kept_ids})
+                      .with_columns(grouping=pl.lit("country")))
+    return pl.concat(frames, how="diagonal_relaxed").select("grouping", *[c for c in frames[0].columns if c != "grouping"])

@@ -224,13 +224,15 @@ def fit_log_spline_prior(
     start: LogSplinePrior | None = None,
     zero_atom: bool = True,
     max_iterations: int = 1000,
+    tolerance: float = 1e-9,
 ) -> LogSplinePrior:
     """Penalised marginal maximum likelihood of a :class:`LogSplinePrior` over the companies' grid likelihoods.
 
     Penalty: ``penalty`` x the squared second differences of the coefficients (a P-spline: large penalties
     tend to a log-linear density in logit space, small ones let the data shape it), plus a tiny ridge that
     pins the coefficients' free level. ``company_weights`` weight each company's log marginal (bootstrap
-    multiplicities, kernel weights). Analytic gradient; L-BFGS.
+    multiplicities, kernel weights). Analytic gradient; L-BFGS, stopping when the objective's relative change
+    falls under ``tolerance``.
     """
     scaled = relative_likelihood(company_log_lik) if relative is None else relative
     weights = np.ones(scaled.shape[0]) if company_weights is None else np.asarray(company_weights, dtype=float)
@@ -244,24 +246,30 @@ def fit_log_spline_prior(
     else:
         x0 = np.r_[special.logit(0.2) if zero_atom else 0.0, np.zeros(k)]
 
+    masses = np.empty(design.shape[0] + 1)
+    gradient = np.empty(k + 1)
+
     def objective(x):
         zero_weight = special.expit(x[0]) if zero_atom else 0.0
         beta = x[1:]
         logits = design @ beta + log_width
         q = np.exp(logits - logits.max())
         q /= q.sum()
-        masses = np.r_[zero_weight, (1 - zero_weight) * q]
+        masses[0] = zero_weight
+        np.multiply(1 - zero_weight, q, out=masses[1:])
         marginal = np.maximum(scaled @ masses, 1e-300)
-        value = -np.sum(weights * np.log(marginal)) + 0.5 * beta @ roughness @ beta
+        penalty_gradient = roughness @ beta
+        value = -np.dot(weights, np.log(marginal)) + 0.5 * beta @ penalty_gradient
         g = -(scaled.T @ (weights / marginal))  # d value / d mass
         g_nonzero = g[1:]
-        grad_beta = (1 - zero_weight) * design.T @ (q * (g_nonzero - q @ g_nonzero)) + roughness @ beta
-        grad_zero = zero_weight * (1 - zero_weight) * (g[0] - q @ g_nonzero) if zero_atom else 0.0
-        return value, np.r_[grad_zero, grad_beta]
+        centred = g_nonzero - q @ g_nonzero
+        gradient[1:] = (1 - zero_weight) * (design.T @ (q * centred)) + penalty_gradient
+        gradient[0] = zero_weight * (1 - zero_weight) * (g[0] - q @ g_nonzero) if zero_atom else 0.0
+        return value, gradient.copy()
 
     result = optimize.minimize(objective, x0, jac=True, method="L-BFGS-B",
                                bounds=[(-12.0, 12.0) if zero_atom else (0.0, 0.0)] + [(-30.0, 30.0)] * k,
-                               options={"maxiter": max_iterations})
+                               options={"maxiter": max_iterations, "ftol": tolerance})
     x = result.x
     zero_weight = float(special.expit(x[0])) if zero_atom else 0.0
     return LogSplinePrior(zero_weight, tuple(float(v) for v in x[1:]), tuple(float(v) for v in knots), penalty)
@@ -275,11 +283,13 @@ def choose_spline_penalty(
     seed: int = 0,
     company_weights: np.ndarray | None = None,
     max_companies: int = 2000,
+    leave_one_out_below: int = 30,
 ) -> tuple[float, dict]:
     """The roughness penalty with the highest held-out marginal likelihood (k-fold over companies).
 
     Only companies that carry information (a non-flat row) are split; above ``max_companies`` of them a random
-    subset of that size is used. Returns (penalty, {penalty: held-out
+    subset of that size is used; with at most ``leave_one_out_below`` of them, leave-one-out. Folds come from
+    ``seed``: keep it fixed (the default) so the penalty is a function of the data, not of the run's seed. Returns (penalty, {penalty: held-out
     log marginal likelihood}).
     """
     relative = relative_likelihood(company_log_lik)
@@ -291,15 +301,18 @@ def choose_spline_penalty(
     rng = np.random.default_rng(seed)
     if informative.size > max_companies:  # the choice among four penalties is settled long before 10,000 rows
         informative = np.sort(rng.choice(informative, max_companies, replace=False))
+    if informative.size <= leave_one_out_below:  # few companies: every split, so no split depends on a seed
+        n_folds = informative.size
     fold = np.empty(relative.shape[0], dtype=int)
     fold[informative] = rng.permutation(informative.size) % n_folds
     scores = {}
     for penalty in penalties:
         total = 0.0
+        full = fit_log_spline_prior(None, grid, penalty=penalty, relative=relative[informative])
         for f in range(n_folds):
             train = informative[fold[informative] != f]
             test = informative[fold[informative] == f]
-            prior = fit_log_spline_prior(None, grid, penalty=penalty, relative=relative[train])
+            prior = fit_log_spline_prior(None, grid, penalty=penalty, relative=relative[train], start=full)
             total += float(np.sum(np.log(np.maximum(relative[test] @ prior.cell_masses(grid), 1e-300))))
         scores[penalty] = total
     return max(scores, key=scores.get), scores

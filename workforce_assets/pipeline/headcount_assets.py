@@ -169,30 +169,6 @@ def company_posteriors(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     })
 
 
-def _totals_frame(summary: pl.DataFrame, draws: np.ndarray, company_table: pl.DataFrame) -> pl.DataFrame:
-    """Totals from summed joint draws: the default ('all': sampled + not extrapolated), each part apart
-    (sampled / unsampled_similar / extrapolated), all including the extrapolated, per batch and per country."""
-    ids = summary["company_id"].to_list()
-    part = np.where(~summary["prior_only"].to_numpy(), "sampled",
-                    np.where(summary["extrapolated"].to_numpy(), "extrapolated", "unsampled_similar"))
-    included = part != "extrapolated"
-    frames = [
-        posterior_core.totals(draws[included], [c for c, keep in zip(ids, included) if keep]).with_columns(
-            grouping=pl.lit("all")),
-        posterior_core.totals(draws, ids).with_columns(grouping=pl.lit("all_including_extrapolated"), group=pl.lit("all")),
-        posterior_core.totals(draws, ids, groups=dict(zip(ids, part.tolist()))).with_columns(grouping=pl.lit("part")),
-    ]
-    kept_ids = [c for c, keep in zip(ids, included) if keep]
-    batches = dict(zip(ids, summary["batch"].fill_null("(unsampled)").to_list()))
-    frames.append(posterior_core.totals(draws[included], kept_ids, groups={c: batches[c] for c in kept_ids})
-                  .with_columns(grouping=pl.lit("batch")))
-    if "country" in company_table.columns:
-        country = dict(zip(company_table["company_id"].to_list(), company_table["country"].fill_null("unknown").to_list()))
-        frames.append(posterior_core.totals(draws[included], kept_ids, groups={c: country.get(c, "unknown") for c in kept_ids})
-                      .with_columns(grouping=pl.lit("country")))
-    return pl.concat(frames, how="diagonal_relaxed").select("grouping", *[c for c in frames[0].columns if c != "grouping"])
-
-
 @dg.asset(
     key_prefix="headcount", group_name=GROUP,
     deps=[joint_fit, company_posteriors, companies], pool=DUCKDB_POOL, kinds={"duckdb", "numpy"},
@@ -208,7 +184,7 @@ def headcount_totals(warehouse: WarehouseResource) -> dg.MaterializeResult:
     summary = summary.with_columns(_order=pl.col("company_id").replace_strict(order, return_dtype=pl.Int64)).sort("_order").drop("_order")
     draws = np.array(stored["draws"].to_list(), dtype=np.int64)
     company_table = warehouse.read("inputs.companies")
-    result = _totals_frame(summary, draws, company_table)
+    result = posterior_core.totals_by_part(summary, draws, company_table)
     unsampled = summary.filter(pl.col("prior_only"))
     warehouse.write_many([("headcount.headcount_totals", result), (UNSAMPLED_TABLE, unsampled)])
     parts = result.filter(pl.col("grouping") == "part")

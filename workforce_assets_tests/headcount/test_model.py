@@ -47,8 +47,10 @@ def test_annotator_without_rated_labels_is_left_out_never_nan(labs):
 def test_real_labs_default_policy_excludes_the_filters_and_reports_both_estimates(labs):
     rated, samples, companies = labs
     model = HeadcountModel().fit(rated, samples, companies, annotators=ANNOTATORS)
-    assert set(model.excluded_annotators_) == set(FILTERS)
-    assert set(model.annotators_) == {"llm_gemini_2_5_flash", "llm_sonnet_4", "llm_gpt_5_mini"}
+    # the three filters fire below their rated-CV range; gpt-5-mini says yes to 19% of profiles where the
+    # others predict 28% (docs/validation.md); gemini and sonnet agree and are kept
+    assert set(FILTERS) <= set(model.excluded_annotators_) <= set(FILTERS) | {"llm_gpt_5_mini"}
+    assert {"llm_gemini_2_5_flash", "llm_sonnet_4"} <= set(model.annotators_)
     assert model.comparison_ is not None
     both = model.comparison_.filter(pl.col("n_sampled") > 0)
     # the filters pull the labs down: with them the medians are lower
@@ -102,3 +104,19 @@ def test_unsampled_company_far_outside_the_sampled_sizes_is_extrapolated(source)
     assert rows["giant"]["extrapolated"] and rows["giant"]["n_similar_sampled"] < 3.0
     assert not rows["typical"]["extrapolated"] and rows["typical"]["n_similar_sampled"] >= 3.0
     assert not summary.filter(~pl.col("prior_only"))["extrapolated"].any()
+
+
+def test_a_significant_difference_within_the_margin_keeps_the_annotator_with_a_warning(source):
+    """Plasmode replication 9: on the profile half, sonnet-4 says yes to 10.9% where the others predict 18.2%
+    (z = -4.5). The difference between two random halves of the rated CVs is real but small; leaving sonnet
+    out took 80% coverage from 0.88 to 0.57, so within the 2x margin it is kept, with the evidence."""
+    from workforce_assets.headcount.calibration import DEFAULT_DESIGN
+    from workforce_assets.headcount.patterns import build_pattern_data
+    from workforce_assets.headcount.transport import annotator_transport
+
+    world = plasmode_world(np.random.default_rng(10_009), source, ANNOTATORS, n_companies=400, **DEFAULT_DESIGN)
+    table = annotator_transport(build_pattern_data(world.rated, world.samples, world.companies, ANNOTATORS))
+    sonnet = table.filter(pl.col("annotator") == "llm_sonnet_4").row(0, named=True)
+    assert sonnet["agreement_p_value"] * 12 < 0.01  # significant after Bonferroni ...
+    assert not sonnet["excluded"] and "within the 2x margin" in sonnet["reason"]  # ... but kept
+    assert not table["excluded"].any()

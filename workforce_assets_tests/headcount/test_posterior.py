@@ -89,14 +89,16 @@ def test_company_without_samples_gets_flagged_prior_predictive(worlds):
 def test_annotators_are_matched_by_name_not_position(worlds):
     world = worlds[1]
     reference = estimate_company_headcounts(world.rated, world.samples, world.companies, world.annotators,
-                                            n_draws=100, method="independent", fit="supervised", n_bootstrap=5)
+                                            n_draws=100, method="independent", fit="supervised", n_bootstrap=5,
+                                            transport_policy="off", predictive_replicates=0)
     # samples with columns in reverse order and spelled differently: same annotators, same answer
     renamed = world.samples.select(
         "item_id", "company_id",
         *[pl.col(a).alias(a.replace("_", "-").upper()) for a in reversed(world.annotators)],
     )
     same = estimate_company_headcounts(world.rated, renamed, world.companies, world.annotators,
-                                       n_draws=100, method="independent", fit="supervised", n_bootstrap=5)
+                                       n_draws=100, method="independent", fit="supervised", n_bootstrap=5,
+                                            transport_policy="off", predictive_replicates=0)
     assert np.array_equal(reference.draws, same.draws)
     # what the original did: the same columns relabelled by position - a different (wrong) answer
     by_position = world.samples.select(
@@ -104,11 +106,15 @@ def test_annotators_are_matched_by_name_not_position(worlds):
         *[pl.col(old).alias(new) for old, new in zip(reversed(world.annotators), world.annotators)],
     )
     swapped = estimate_company_headcounts(world.rated, by_position, world.companies, world.annotators,
-                                          n_draws=100, method="independent", fit="supervised", n_bootstrap=5)
+                                          n_draws=100, method="independent", fit="supervised", n_bootstrap=5,
+                                            transport_policy="off", predictive_replicates=0)
     assert not np.array_equal(reference.draws, swapped.draws)
-    with pytest.raises(ValueError, match="no column for annotator"):
-        estimate_company_headcounts(world.rated, world.samples.drop(world.annotators[0]), world.companies,
-                                    world.annotators, n_draws=10, method="independent", fit="supervised")
+    # an annotator missing from the samples is left out with the reason, never an error or NaN parameters
+    missing = estimate_company_headcounts(world.rated, world.samples.drop(world.annotators[0]), world.companies,
+                                          world.annotators, n_draws=10, method="independent", fit="supervised",
+                                          n_bootstrap=5, transport_policy="off", predictive_replicates=0)
+    assert missing.diagnostics["annotators_dropped"] == {world.annotators[0]: "no column on the profiles"}
+    assert world.annotators[0] not in missing.diagnostics["annotators"]
 
 
 def test_bad_inputs_are_clear_errors(worlds):

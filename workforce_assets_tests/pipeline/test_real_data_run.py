@@ -54,3 +54,25 @@ def test_twelve_labs_get_posteriors_and_six_unsampled_get_flagged_priors(real_ru
     params = warehouse.read_table(db, "headcount.annotator_parameters")
     # names aligned, not positions: the comparator's llm_gemini_2_5_flash is the rated CVs' llm_gemini-2.5-flash
     assert {"llm_gemini_2_5_flash", "llm_sonnet_4", "llm_gpt_5_mini", "filter_broad_yes"} <= set(params["annotator"])
+
+
+def test_real_run_excludes_the_filters_and_keeps_the_extrapolated_labs_out_of_the_default_total(real_run):
+    """Issue 9 on the real data, through the pipeline: the keyword filters fail the transport check and are
+    left out (default policy), with the reason and both estimates stored; Amazon (540,000 employees, no
+    sample, no sampled lab above 6,500) is extrapolated and not in the default total."""
+    _, db = real_run
+    transport = warehouse.read_table(db, "headcount.annotator_transport")
+    excluded = set(transport.filter(pl.col("excluded"))["annotator"].to_list())
+    assert {"filter_broad_yes", "filter_strict_no", "filter_broad_yes_strict_no"} <= excluded
+    assert "llm_sonnet_4" not in excluded
+    assert transport.filter(pl.col("excluded"))["reason"].str.len_chars().min() > 20
+    comparison = warehouse.read_table(db, "headcount.transport_comparison")
+    assert {"q50_retained", "q50_all_annotators"} <= set(comparison.columns) and comparison.height == 18
+    joint = warehouse.read_table(db, "headcount.joint_estimate")
+    amazon = joint.filter(pl.col("company_id") == "amazonscience").row(0, named=True)
+    assert amazon["prior_only"] and amazon["extrapolated"]
+    totals = warehouse.read_table(db, "headcount.headcount_totals")
+    parts = {r["group"]: r["mean"] for r in totals.filter(pl.col("grouping") == "part").iter_rows(named=True)}
+    default = totals.filter(pl.col("grouping") == "all")["mean"].item()
+    everything = totals.filter(pl.col("grouping") == "all_including_extrapolated")["mean"].item()
+    assert parts["extrapolated"] > 0 and abs(default + parts["extrapolated"] - everything) < 1e-6 * everything + 1
