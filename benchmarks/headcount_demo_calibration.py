@@ -29,9 +29,9 @@ from markdown_table import markdown  # benchmarks/markdown_table.py (the script'
 ESTIMATORS = {
     "default (auto)": {},
     "saturated, semi-supervised": {"method": "saturated", "fit": "semi_supervised"},
-    # the default before the fix: zero atom in the EM's E-step prior, prior fitted to all companies only
+    # the default before the fix: zero atom in the EM's E-step prior, prior fitted to all companies only (Beta prior)
     "saturated, semi-supervised, before fix": {"method": "saturated", "fit": "semi_supervised", "em_zero_atom": True,
-                                               "bootstrap_companies": False},
+                                               "bootstrap_companies": False, "prior": "beta", "transport_policy": "off"},
     "probit, supervised": {"method": "probit", "fit": "supervised"},
     "log-linear, semi-supervised": {"method": "loglinear", "fit": "semi_supervised"},
     "log-linear, supervised": {"method": "loglinear", "fit": "supervised"},

@@ -114,7 +114,7 @@ class HeadcountOptions:
     transport_resamples: int = 40
     similarity_bandwidth: float = 0.5
     min_similar_companies: float = 3.0
-    predictive_replicates: int = 60
+    predictive_replicates: int = 40
     compare_excluded: bool = True
     mcse_control: bool = False
     mcse_relative_target: float = 0.005

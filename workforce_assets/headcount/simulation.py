@@ -18,7 +18,8 @@ class SimulatedWorld:
     """Estimator inputs plus the truth: ``truth`` has company_id, headcount, n_sampled, true_count, prevalence.
 
     ``simulation_rows``: for a plasmode world, the rated rows employees were resampled from (never given to
-    the estimators; diagnostics use them as the oracle pattern distributions).
+    the estimators; diagnostics use them as the oracle pattern distributions). ``sample_truth``: for a
+    plasmode world, each sampled employee's true class, in the row order of ``samples``.
     """
 
     rated: pl.DataFrame
@@ -27,6 +28,7 @@ class SimulatedWorld:
     truth: pl.DataFrame
     annotators: list[str]
     simulation_rows: pl.DataFrame | None = None
+    sample_truth: np.ndarray | None = None
 
 
 def draw_companies(
@@ -183,4 +185,5 @@ def plasmode_world(
         rated=rated, samples=samples, companies=companies.select("company_id", "headcount"),
         truth=companies.select("company_id", "headcount", "n_sampled", "true_count", "prevalence"),
         annotators=annotators, simulation_rows=held_out.select("is_ml_expert", *annotators),
+        sample_truth=status.astype(np.int8),
     )

@@ -64,13 +64,15 @@ class TransportOptions:
     agreement_margin: the agreement check excludes an annotator only when its profile rate and the rate the
     others predict are also more than this many times apart (a significant but smaller difference is kept
     with a warning). Why a margin: with hundreds of thousands of profiles any difference is significant, and
-    leaving out a sound annotator costs more than it saves - in the plasmode, differences of 1.5x between
-    two random halves of the rated CVs are significant, and dropping that annotator took 80% coverage from
-    0.88 to 0.57 in one replication (docs/validation.md)."""
+    leaving out a sound annotator costs more than it saves. In the plasmode two random halves of the rated
+    CVs differ for sonnet-4 by 1.7x (Beta world) and 2.4x (log-uniform world) in replication 9, both
+    significant; leaving sonnet out took that replication's 80% coverage from 0.88 to 0.57 (and to 0.49),
+    while the semi-supervised fit that keeps it absorbs the difference. The real failures are far larger:
+    the keyword filters on the lab profiles are 15-60x below what the others predict (docs/validation.md)."""
 
     alpha: float = 0.01
     n_resamples: int = 40
-    agreement_margin: float = 2.0
+    agreement_margin: float = 3.0
     model: str = "loglinear"
     seed: int = 0
 
@@ -345,7 +347,7 @@ def company_predictive_check(
     pattern_log_likelihood,
     posterior: np.ndarray,
     grid: PrevalenceGrid,
-    n_replicates: int = 60,
+    n_replicates: int = 40,
     rng: np.random.Generator | None = None,
 ) -> pl.DataFrame:
     """Posterior-predictive check of each sampled company's pattern counts under the fitted model.

@@ -14,7 +14,8 @@ import pytest
 from workforce_assets.headcount.calibration import summarise
 from workforce_assets.headcount.demo_calibration import run_demo_seed
 
-BEFORE_FIX = {"method": "saturated", "fit": "semi_supervised", "em_zero_atom": True, "bootstrap_companies": False}
+BEFORE_FIX = {"method": "saturated", "fit": "semi_supervised", "em_zero_atom": True, "bootstrap_companies": False,
+              "prior": "beta", "transport_policy": "off"}  # the estimator as it was before that fix
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def _collapsed(results: pl.DataFrame, estimator: str) -> int:
 
 
 def test_default_resolves_to_the_semi_supervised_saturated_fit(results):
-    assert results.filter(pl.col("estimator") == "default")["resolved"].unique().to_list() == ["saturated/semi_supervised"]
+    assert results.filter(pl.col("estimator") == "default")["resolved"].unique().to_list() == ["saturated/semi_supervised/log_spline"]
 
 
 def test_companies_with_hundreds_of_experts_are_not_declared_expert_free(results):

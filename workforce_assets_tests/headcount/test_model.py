@@ -56,7 +56,8 @@ def test_real_labs_default_policy_excludes_the_filters_and_reports_both_estimate
     # the filters pull the labs down: with them the medians are lower
     assert both["q50_all_annotators"].sum() < both["q50_retained"].sum()
     assert any("fails the transport check" in w and "filter_broad_yes" in w for w in model.warnings_)
-    warned = HeadcountModel(transport_policy="warn", predictive_replicates=0).fit(
+    warned = HeadcountModel(transport_policy="warn", predictive_replicates=0, max_bootstrap=500, summary_draws=1000,
+                            supervised_prior_resamples=20).fit(
         rated, samples, companies, annotators=ANNOTATORS)
     assert warned.excluded_annotators_ == [] and set(warned.annotators_) == set(ANNOTATORS)
     assert warned.transport_["excluded"].sum() == 0
@@ -80,16 +81,21 @@ def test_quantiles_move_less_than_two_percent_between_seeds_on_the_real_labs(lab
 
 def test_shifted_filters_are_flagged_and_excluded_in_a_plasmode_world(source):
     """Filters whose yes turns to no on profiles 80% of the time (as the real filters do) are excluded; the
-    LLMs, which behave on profiles as on rated CVs, are kept, and the intervals still cover."""
+    LLMs, which behave on profiles as on rated CVs, are kept, and the estimate is exactly the one made
+    without the shifted annotators (the calibration of that is measured in benchmarks/headcount_calibration.py
+    --shift, docs/validation.md)."""
     world = plasmode_world(np.random.default_rng(3), source, ANNOTATORS, n_companies=200,
                            profile_shift={name: 0.8 for name in FILTERS}, zero_share=0.25,
                            prevalence_beta=(0.7, 3.0), headcount_range=(20, 20_000), sample_size_range=(10, 600))
-    model = HeadcountModel(predictive_replicates=0, compare_excluded=False).fit(
-        world.rated, world.samples, world.companies, annotators=ANNOTATORS, seed=0)
+    options = dict(predictive_replicates=0, compare_excluded=False)
+    model = HeadcountModel(**options).fit(world.rated, world.samples, world.companies, annotators=ANNOTATORS, seed=0)
     assert set(model.excluded_annotators_) == set(FILTERS)
-    summary = model.sample(400, seed=0).summary.join(world.truth.select("company_id", "true_count"), on="company_id")
-    inside = ((summary["q10"] <= summary["true_count"]) & (summary["true_count"] <= summary["q90"])).mean()
-    assert inside >= 0.7
+    reasons = dict(zip(model.transport_["annotator"], model.transport_["reason"]))
+    assert all(reasons[name] for name in FILTERS)
+    excluded = model.sample(400, seed=0).summary
+    without = HeadcountModel(transport_policy="off", **options).fit(
+        world.rated, world.samples, world.companies, annotators=ANNOTATORS[:3], seed=0).sample(400, seed=0).summary
+    assert excluded.select("company_id", "q10", "q50", "q90").equals(without.select("company_id", "q10", "q50", "q90"))
 
 
 def test_unsampled_company_far_outside_the_sampled_sizes_is_extrapolated(source):
@@ -107,16 +113,19 @@ def test_unsampled_company_far_outside_the_sampled_sizes_is_extrapolated(source)
 
 
 def test_a_significant_difference_within_the_margin_keeps_the_annotator_with_a_warning(source):
-    """Plasmode replication 9: on the profile half, sonnet-4 says yes to 10.9% where the others predict 18.2%
-    (z = -4.5). The difference between two random halves of the rated CVs is real but small; leaving sonnet
-    out took 80% coverage from 0.88 to 0.57, so within the 2x margin it is kept, with the evidence."""
+    """Plasmode replication 9, log-uniform world: on the profile half sonnet-4 says yes to 5.3% where the others
+    predict 12.9% (z = -5.4). Two random halves of the rated CVs really differ, but leaving sonnet out took
+    that replication's 80% coverage to 0.49 (0.88 with it), so within the 3x margin it is kept, with the
+    evidence in its reason."""
     from workforce_assets.headcount.calibration import DEFAULT_DESIGN
     from workforce_assets.headcount.patterns import build_pattern_data
     from workforce_assets.headcount.transport import annotator_transport
 
-    world = plasmode_world(np.random.default_rng(10_009), source, ANNOTATORS, n_companies=400, **DEFAULT_DESIGN)
+    world = plasmode_world(np.random.default_rng(10_009), source, ANNOTATORS, n_companies=400,
+                           **{**DEFAULT_DESIGN, "prevalence_distribution": "log_uniform"})
     table = annotator_transport(build_pattern_data(world.rated, world.samples, world.companies, ANNOTATORS))
     sonnet = table.filter(pl.col("annotator") == "llm_sonnet_4").row(0, named=True)
     assert sonnet["agreement_p_value"] * 12 < 0.01  # significant after Bonferroni ...
-    assert not sonnet["excluded"] and "within the 2x margin" in sonnet["reason"]  # ... but kept
+    assert 2.0 < sonnet["predicted_positive_rate"] / sonnet["profile_positive_rate"] < 3.0
+    assert not sonnet["excluded"] and "within the 3x margin" in sonnet["reason"]  # ... but kept
     assert not table["excluded"].any()
