@@ -208,10 +208,13 @@ def annotation_matrix(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         warehouse.read("annotation.filter_labels", "batch = ?", [batch]),
         warehouse.read("annotation.llm_labels", "batch = ?", [batch]),
     )
-    long = long.join(items, on="item_id", how="inner")
+    # imported labels carry no batch (they are keyed by item): the profile's batch is the one that counts, so
+    # a partition replace finds every row it wrote (a second `batch` column became `batch_right` and left the
+    # imported rows with batch NULL, duplicated on every rerun)
+    long = long.drop("batch", strict=False).join(items, on="item_id", how="inner")
     wide = items.join(wide, on="item_id", how="left")
-    warehouse.write("annotation.annotation_matrix_long", long, "batch", batch)
-    warehouse.write("annotation.annotation_matrix", wide, "batch", batch)
+    warehouse.write_many([("annotation.annotation_matrix_long", long, "batch", batch),
+                          ("annotation.annotation_matrix", wide, "batch", batch)])
     return dg.MaterializeResult(
         metadata={
             **table_metadata(wide, "annotation.annotation_matrix"),

@@ -84,7 +84,11 @@ def test_rematerializing_a_partition_replaces_its_rows(materialized_demo):
     from workforce_assets.pipeline.runner import materialize
 
     db = materialized_demo.duckdb_path
-    before = {t: _table(db, t).height for t in ("inputs.employee_profiles", "annotation.annotation_matrix", "headcount.company_posteriors")}
+    tables = ("inputs.employee_profiles", "annotation.annotation_matrix", "annotation.annotation_matrix_long",
+              "headcount.company_posteriors")
+    before = {t: _table(db, t).height for t in tables}
+    long = _table(db, "annotation.annotation_matrix_long")
+    assert "batch_right" not in long.columns and long["batch"].null_count() == 0
     batch = sorted(_table(db, "inputs.employee_profiles")["batch"].unique())[0]
     report = materialize(
         materialized_demo.input_dir, selection="group:inputs or group:annotation or key:headcount/company_posteriors",
@@ -93,6 +97,8 @@ def test_rematerializing_a_partition_replaces_its_rows(materialized_demo):
     assert report.success, report.failed
     after = {t: _table(db, t).height for t in before}
     assert after == before
+    long = _table(db, "annotation.annotation_matrix_long")
+    assert long.select("item_id", "annotator").is_duplicated().sum() == 0  # issue 10: 861 duplicates before
 
 
 def test_runs_and_materializations_are_recorded_in_the_instance(materialized_demo):
