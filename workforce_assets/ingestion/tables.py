@@ -6,6 +6,7 @@ before it is parsed on purpose; headers are cleaned of a BOM and stray whitespac
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -47,6 +48,39 @@ def _as_text(dtype: pl.DataType, expr: pl.Expr) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
+MAX_ERROR_CHARS = 600
+
+
+def _shorten(text: str) -> str:
+    """A parser's message cut to a readable size (an unclosed quote once put a whole 3 MB file into one)."""
+    if len(text) <= MAX_ERROR_CHARS:
+        return text
+    return f"{text[:MAX_ERROR_CHARS // 2]} ... [{len(text) - MAX_ERROR_CHARS:,} characters left out] ... {text[-MAX_ERROR_CHARS // 2:]}"
+
+
+def _require_utf8(path: Path, chunk_bytes: int = 1 << 20) -> None:
+    """Raise a ValueError naming the line of the first byte that is not UTF-8 (read in chunks, constant memory).
+
+    Reading such a file as "lossy" UTF-8 would store Ingénieur as Ing\ufffdnieur without a word; the user is
+    told where the file breaks and how to convert it instead."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    line, offset = 1, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                bad = error.start
+                where = line + chunk[:bad].count(b"\n")
+                raise ValueError(
+                    f"{path.name}: not UTF-8: byte 0x{chunk[bad]:02x} at line {where} "
+                    f"(byte offset {offset + bad}); save the file as UTF-8, for example "
+                    f"`iconv -f latin1 -t utf-8 {path.name}`") from None
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+        decoder.decode(b"", final=True)
+
+
 def read_table(path: Path) -> pl.DataFrame:
     """A ``.csv``, ``.jsonl`` or ``.xlsx`` file as an all-string DataFrame plus ``__row_number``.
 
@@ -59,7 +93,8 @@ def read_table(path: Path) -> pl.DataFrame:
             if path.stat().st_size == 0:
                 frame = pl.DataFrame()
             else:
-                frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=False)
+                _require_utf8(path)
+                frame = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
         elif suffix in (".jsonl", ".ndjson"):
             frame = pl.read_ndjson(path) if path.stat().st_size else pl.DataFrame()
         elif suffix in (".xlsx", ".xlsm", ".xls"):
@@ -69,7 +104,8 @@ def read_table(path: Path) -> pl.DataFrame:
     except ValueError:
         raise
     except Exception as error:  # polars raises several error types for malformed files
-        raise ValueError(f"{path.name}: cannot be read as {suffix} ({type(error).__name__}: {error})") from error
+        raise ValueError(f"{path.name}: cannot be read as {suffix} ({type(error).__name__}: "
+                         f"{_shorten(str(error))})") from error
     return _finish(frame, path)
 
 

@@ -219,3 +219,22 @@ def test_row_with_more_fields_than_the_header_is_a_clear_error(tmp_path):
     path = write(tmp_path / "rated_cvs.csv", "cv_id,cv_text,is_ml_expert\na,b,1,extra\n")
     with pytest.raises(ValueError, match=r"rated_cvs\.csv: cannot be read as \.csv"):
         load_rated_cvs(path)
+
+
+def test_latin1_file_is_a_clear_error_naming_the_line_not_silently_altered(tmp_path):
+    """Issue 10: read as lossy UTF-8, 'Ingénieur' in a latin-1 file was stored as 'Ing\ufffdnieur', exit 0."""
+    path = tmp_path / "rated_cvs.csv"
+    path.write_bytes("cv_id,cv_text,is_ml_expert\na,plain text,1\nb,Ingénieur ML,1\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"rated_cvs\.csv: not UTF-8: byte 0xe9 at line 3 .*iconv"):
+        load_rated_cvs(path)
+    path.write_text("cv_id,cv_text,is_ml_expert\nb,Ingénieur ML,1\n", encoding="utf-8")
+    assert load_rated_cvs(path).rows["cv_text"].to_list() == ["Ingénieur ML"]
+
+
+def test_parser_errors_are_cut_to_a_readable_size(tmp_path):
+    """Issue 10: an unclosed quote put the whole file into an 8.9 MB exception message."""
+    body = "".join(f"r{i},some long text number {i} that goes on for a while,1\n" for i in range(20_000))
+    path = write(tmp_path / "rated_cvs.csv", 'cv_id,cv_text,is_ml_expert\nx,"unclosed,1\n' + body)
+    with pytest.raises(ValueError) as caught:
+        load_rated_cvs(path)
+    assert len(str(caught.value)) < 2_000
