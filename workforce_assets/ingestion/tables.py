@@ -7,6 +7,7 @@ before it is parsed on purpose; headers are cleaned of a BOM and stray whitespac
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 from pathlib import Path
 
@@ -58,6 +59,17 @@ def _shorten(text: str) -> str:
     return f"{text[:MAX_ERROR_CHARS // 2]} ... [{len(text) - MAX_ERROR_CHARS:,} characters left out] ... {text[-MAX_ERROR_CHARS // 2:]}"
 
 
+def _refuse_repeated_header(path: Path) -> None:
+    """A CSV header that names a column twice is an error, checked on the file's own header: polars renames the
+    second ``llm_extra`` to ``llm_extra_duplicated_0`` before any later check could see it (a phantom annotator)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle), [])
+    names = [_clean_header(name) for name in header]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{path.name}: column names appear more than once: {repeated}")
+
+
 def _require_utf8(path: Path, chunk_bytes: int = 1 << 20) -> None:
     """Raise a ValueError naming the line of the first byte that is not UTF-8 (read in chunks, constant memory).
 
@@ -94,6 +106,7 @@ def read_table(path: Path) -> pl.DataFrame:
                 frame = pl.DataFrame()
             else:
                 _require_utf8(path)
+                _refuse_repeated_header(path)
                 frame = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
         elif suffix in (".jsonl", ".ndjson"):
             frame = pl.read_ndjson(path) if path.stat().st_size else pl.DataFrame()

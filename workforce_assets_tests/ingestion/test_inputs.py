@@ -238,3 +238,14 @@ def test_parser_errors_are_cut_to_a_readable_size(tmp_path):
     with pytest.raises(ValueError) as caught:
         load_rated_cvs(path)
     assert len(str(caught.value)) < 2_000
+
+
+def test_exactly_repeated_header_is_an_error_not_a_renamed_phantom_column(tmp_path):
+    """Issue 10: polars renamed a second `company_id` / `llm_extra` to `*_duplicated_0` before the check saw it."""
+    with pytest.raises(ValueError, match=r"more than once: \['cv_id'\]"):
+        load_rated_cvs(write(tmp_path / "rated_cvs.csv", "cv_id,cv_text,cv_id,is_ml_expert\na,b,c,1\n"))
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    write(folder / "b1.csv", "profile_id,company_id,profile_text,company_id\np1,c1,text,c2\n")
+    with pytest.raises(ValueError, match=r"more than once: \['company_id'\]"):
+        load_profiles(folder / "b1.csv", "b1")
