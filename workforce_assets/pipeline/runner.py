@@ -8,8 +8,10 @@ per batch (partitioned), so every batch's annotations exist before any posterior
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,12 @@ from workforce_assets.pipeline.automation import batches_in
 from workforce_assets.pipeline.definitions import build_definitions
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES
 
+
+#: Tag on every run this runner starts: runs of a runner that died (SIGKILL, OOM) are found by it.
+LAUNCHER_TAG = ("workforce/launcher", "cli")
+LOCK_FILE = "workforce-cli.lock"
+UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED,
+              dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.CANCELING)
 
 #: The console shows INFO and above (asset logs, warnings, failures); the UI keeps every event.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -47,6 +55,41 @@ def ensure_instance(home: Path | None = None) -> dg.DagsterInstance:
     if not config.exists() and template.exists():
         shutil.copyfile(template, config)
     return dg.DagsterInstance.from_config(str(home))
+
+
+@contextmanager
+def runner_lock(instance: dg.DagsterInstance):
+    """Held while a CLI runner works on this instance. Yields True when this process is the only runner (then
+    every unfinished CLI run belongs to a runner that died), False when another live runner holds it."""
+    path = Path(instance.root_directory) / LOCK_FILE
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recover_dead_runs(instance: dg.DagsterInstance, log=print) -> list[str]:
+    """Mark the unfinished runs of dead CLI runners failed and free their concurrency-pool slots.
+
+    A SIGKILLed `workforce-assets run` left its run STARTED holding the only `duckdb_writer` slot, and every
+    later run waited forever ("Step blocked by limit for pool duckdb_writer"). Call only while holding
+    :func:`runner_lock` (no other runner alive). Returns the recovered run ids.
+    """
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=list(UNFINISHED), tags=dict([LAUNCHER_TAG])))
+    recovered = []
+    for run in runs:
+        instance.report_run_failed(run, message="the workforce-assets runner that started this run is gone "
+                                                "(killed or crashed); marked failed by the next run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        recovered.append(run.run_id)
+        log(f"recovered run {run.run_id} of a runner that died: marked failed, its pool slots freed")
+    return recovered
 
 
 def plan_phases(defs: dg.Definitions, selection: str | None) -> list[tuple[bool, list[dg.AssetKey]]]:
@@ -111,6 +154,13 @@ def materialize(
     fail with a clear error), and the report lists every failure so the CLI can exit non-zero.
     """
     instance = instance or ensure_instance()
+    with runner_lock(instance) as alone:
+        if alone:
+            recover_dead_runs(instance, log)
+        return _materialize(instance, input_dir, selection, duckdb_path, batches, log)
+
+
+def _materialize(instance, input_dir, selection, duckdb_path, batches, log) -> RunReport:
     defs = build_definitions(input_dir=input_dir, duckdb_path=duckdb_path)
     all_batches = register_batches(instance, input_dir)
     batches = batches if batches is not None else all_batches
@@ -126,7 +176,8 @@ def materialize(
             label = f"phase {index} [{partition}]" if partition else f"phase {index}"
             log(f"{label}: {names}")
             result = job.execute_in_process(
-                instance=instance, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE
+                instance=instance, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE,
+                tags=dict([LAUNCHER_TAG]),
             )
             failed_checks = [
                 f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
