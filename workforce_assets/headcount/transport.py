@@ -73,6 +73,7 @@ class TransportOptions:
     alpha: float = 0.01
     n_resamples: int = 40
     agreement_margin: float = 3.0
+    max_agreement_companies: int = 2000
     model: str = "loglinear"
     seed: int = 0
 
@@ -152,6 +153,24 @@ def _companies_outside_range(labelled, yes, fpr, fpr_se, sens, sens_se, alpha) -
     return int(tested.size), int((holm_adjust(p) < alpha).sum())
 
 
+def _company_subset(data: PatternData, max_companies: int, rng: np.random.Generator) -> PatternData:
+    """At most ``max_companies`` sampled companies (a random subset) for the agreement check: its refits cost
+    grows with companies, and 2,000 companies give it far more power than it needs (``data`` when smaller)."""
+    sampled = np.flatnonzero(data.n_sampled > 0)
+    if sampled.size <= max_companies:
+        return data
+    chosen = np.sort(rng.choice(sampled, max_companies, replace=False))
+    new_index = np.full(data.n_companies, -1)
+    new_index[chosen] = np.arange(chosen.size)
+    keep = new_index[data.entry_company] >= 0
+    return PatternData(
+        annotators=data.annotators, patterns=data.patterns, rated_counts=data.rated_counts,
+        company_ids=[data.company_ids[i] for i in chosen], headcounts=data.headcounts[chosen],
+        entry_company=new_index[data.entry_company[keep]], entry_pattern=data.entry_pattern[keep],
+        entry_count=data.entry_count[keep],
+    )
+
+
 def _ratio(observed: float, predicted: float) -> float:
     """How many times apart an observed and a predicted rate are (>= 1; NaN counts as 1)."""
     if np.isnan(observed) or np.isnan(predicted):
@@ -167,14 +186,15 @@ def _marginalise(patterns: np.ndarray, hidden: list[int]) -> np.ndarray:
     return out
 
 
-def full_vector_probabilities(model_name: str, patterns: np.ndarray, class_weights: np.ndarray) -> np.ndarray:
+def full_vector_probabilities(model_name: str, patterns: np.ndarray, class_weights: np.ndarray,
+                              model=None) -> np.ndarray:
     """(2^m, 2) P(full label vector | class) of the model fitted to weighted patterns (m <= 16 annotators).
 
     Any pattern's probability (missing labels marginalised) is then a sum over the vectors consistent with
     it: one fit serves every annotator's leave-one-out question.
     """
     states = _full_states(patterns.shape[1])
-    model = make_model(model_name)
+    model = model if model is not None else make_model(model_name)  # a reused model starts from its last fit
     stacked = np.vstack([patterns, states])
     weights = np.vstack([class_weights, np.zeros((states.shape[0], 2))])
     log_lik = model.log_likelihood(stacked, weights)[patterns.shape[0]:]
@@ -285,12 +305,14 @@ def annotator_transport(data: PatternData, options: TransportOptions | None = No
             "range_p_value": p_range, "n_companies_tested": n_tested, "n_companies_outside_range": n_outside,
         })
     retained = [j for j in range(m) if j not in range_failed and rows[j]["n_profiles_labelled"] > 0]
+    data = _company_subset(data, options.max_agreement_companies, np.random.default_rng(options.seed + 1))
     fits = []
     if m <= 16:  # the check enumerates the 2^m label vectors
-        fits.append(full_vector_probabilities(options.model, data.patterns, data.rated_counts))
+        model = make_model(options.model)  # one instance: each refit starts where the last one ended (convex fit)
+        fits.append(full_vector_probabilities(options.model, data.patterns, data.rated_counts, model))
         for _ in range(options.n_resamples):
             resampled = bootstrap_rated_counts(data.rated_counts, rng)
-            fits.append(full_vector_probabilities(options.model, data.patterns, resampled))
+            fits.append(full_vector_probabilities(options.model, data.patterns, resampled, model))
     else:
         retained = []
     agreement_failed: list[int] = []
