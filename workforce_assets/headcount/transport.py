@@ -66,8 +66,8 @@ class TransportOptions:
     with a warning). Why a margin: with hundreds of thousands of profiles any difference is significant, and
     leaving out a sound annotator costs more than it saves. In the plasmode two random halves of the rated
     CVs differ for sonnet-4 by 1.7x (Beta world) and 2.4x (log-uniform world) in replication 9, both
-    significant; leaving sonnet out took that replication's 80% coverage from 0.88 to 0.57 (and to 0.49),
-    while the semi-supervised fit that keeps it absorbs the difference. The real failures are far larger:
+    significant; leaving sonnet out took that replication's 80% coverage from 0.88 to 0.57 (log-uniform:
+    0.865 to 0.49), while the semi-supervised fit that keeps it absorbs the difference. The real failures are far larger:
     the keyword filters on the lab profiles are 15-60x below what the others predict (docs/validation.md)."""
 
     alpha: float = 0.01

@@ -115,7 +115,7 @@ def test_unsampled_company_far_outside_the_sampled_sizes_is_extrapolated(source)
 def test_a_significant_difference_within_the_margin_keeps_the_annotator_with_a_warning(source):
     """Plasmode replication 9, log-uniform world: on the profile half sonnet-4 says yes to 5.3% where the others
     predict 12.9% (z = -5.4). Two random halves of the rated CVs really differ, but leaving sonnet out took
-    that replication's 80% coverage to 0.49 (0.88 with it), so within the 3x margin it is kept, with the
+    that replication's 80% coverage to 0.49 (0.865 with it), so within the 3x margin it is kept, with the
     evidence in its reason."""
     from workforce_assets.headcount.calibration import DEFAULT_DESIGN
     from workforce_assets.headcount.patterns import build_pattern_data
