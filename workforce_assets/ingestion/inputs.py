@@ -158,12 +158,16 @@ def load_companies(path: Path) -> LoadResult:
 def discover_batches(profiles_dir: Path) -> dict[str, Path]:
     """Profile batches by partition key (the file stem), sorted; a missing folder has none.
 
-    Raises ValueError for two files with one stem, a stem that is not a safe partition key, or a file type
-    other than .csv / .jsonl (hidden files are skipped), so no batch is silently ignored.
+    Raises ValueError for two files with one stem, a stem that is not a safe partition key, a file type other
+    than .csv / .jsonl, or a sub-folder (hidden files and folders are skipped), so no batch is silently ignored.
     """
     profiles_dir = Path(profiles_dir)
     if not profiles_dir.is_dir():
         return {}
+    folders = sorted(p.name for p in profiles_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if folders:  # never skipped in silence: their batches would be missing from every total
+        raise ValueError(f"profiles/: sub-folders are not read ({', '.join(f + '/' for f in folders)}); put each batch "
+                         "file directly in profiles/")
     batches: dict[str, Path] = {}
     for path in sorted(p for p in profiles_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.suffix.lower() not in TEXT_SUFFIXES:

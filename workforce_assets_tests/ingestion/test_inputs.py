@@ -249,3 +249,17 @@ def test_exactly_repeated_header_is_an_error_not_a_renamed_phantom_column(tmp_pa
     write(folder / "b1.csv", "profile_id,company_id,profile_text,company_id\np1,c1,text,c2\n")
     with pytest.raises(ValueError, match=r"more than once: \['company_id'\]"):
         load_profiles(folder / "b1.csv", "b1")
+
+
+def test_a_sub_folder_of_profiles_is_an_error_not_silently_skipped(tmp_path):
+    """Issue 10: batch files in profiles/2024/ were skipped in silence, their companies missing from totals."""
+    folder = tmp_path / "profiles"
+    (folder / "2024").mkdir(parents=True)
+    write(folder / "b1.csv", "profile_id,company_id,profile_text\np1,c1,text\n")
+    write(folder / "2024" / "b2.csv", "profile_id,company_id,profile_text\np2,c1,text\n")
+    (folder / ".cache").mkdir()  # hidden folders stay ignored
+    with pytest.raises(ValueError, match=r"profiles/: sub-folders are not read \(2024/\)"):
+        discover_batches(folder)
+    (folder / "2024" / "b2.csv").unlink()
+    (folder / "2024").rmdir()
+    assert list(discover_batches(folder)) == ["b1"]
