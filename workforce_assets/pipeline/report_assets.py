@@ -1,7 +1,6 @@
 """Assets of the `reports` group: plotly figures written as HTML and linked from asset metadata."""
 
 
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -16,9 +15,8 @@ GROUP = "reports"
 
 
 def _report_dir(warehouse: WarehouseResource, name: str) -> Path:
-    """$WORKFORCE_REPORTS_DIR, else a reports/ folder beside the DuckDB file."""
-    env = os.environ.get(settings.ENV_REPORTS_DIR)
-    path = (Path(env) if env else warehouse.path.parent / "reports") / name
+    """$WORKFORCE_REPORTS_DIR, else a reports/ folder beside this warehouse's DuckDB file."""
+    path = settings.reports_dir(default_beside=warehouse.path) / name
     path.mkdir(parents=True, exist_ok=True)
     return path
 

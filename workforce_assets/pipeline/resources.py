@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -98,11 +97,8 @@ def default_resources(input_dir: str | Path | None = None, duckdb_path: str | Pa
         "warehouse": WarehouseResource(duckdb_path=str(db)),
         "inputs": InputDirResource(input_dir=str(Path(input_dir) if input_dir else settings.input_dir())),
         "llm": LLMResource(
-            annotators_spec=os.environ.get("WORKFORCE_LLM_ANNOTATORS") or None,
-            budget_usd=float(os.environ.get("WORKFORCE_LLM_BUDGET_USD", "5.0")),
-            concurrency=int(os.environ.get("WORKFORCE_LLM_CONCURRENCY", "8")),
-            api_base=os.environ.get("WORKFORCE_LLM_API_BASE") or None,
+            **settings.llm_settings(),
             cache_path=str(db.parent / "llm_cache.duckdb"),
         ),
-        "embeddings": EmbeddingsResource(backend=os.environ.get("WORKFORCE_EMBEDDINGS_BACKEND", "auto")),
+        "embeddings": EmbeddingsResource(backend=settings.embeddings_backend()),
     }
