@@ -155,7 +155,7 @@ def _companies_outside_range(labelled, yes, fpr, fpr_se, sens, sens_se, alpha) -
 
 def _company_subset(data: PatternData, max_companies: int, rng: np.random.Generator) -> PatternData:
     """At most ``max_companies`` sampled companies (a random subset) for the agreement check: its refits cost
-    grows with companies, and 2,000 companies give it far more power than it needs (``data`` when smaller)."""
+    grows with companies (``data`` when smaller). The power this gives up above 2,000 companies is not measured."""
     sampled = np.flatnonzero(data.n_sampled > 0)
     if sampled.size <= max_companies:
         return data
