@@ -131,37 +131,64 @@ def filter_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     return dg.MaterializeResult(metadata=_label_metadata(labels, "annotation.filter_labels"))
 
 
-def _llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource, items: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+LLM_CHECK = "llm_annotators_answered"
+LLM_CHECK_DESCRIPTION = (
+    "Every LLM annotator that was called answered at least one item. Fails (and stops the run) when an "
+    "annotator answered nothing: bad key, 4xx/5xx, timeouts, an open circuit or the run deadline; the cause "
+    "is in the metadata. Annotators without a key are skipped with a warning, not failed."
+)
+
+
+def _llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource,
+                items: pl.DataFrame) -> tuple[pl.DataFrame, dict, dg.AssetCheckResult]:
     """Ask the LLM annotators about items lacking an imported label; the warehouse is not held meanwhile."""
     imported = _imported_for(warehouse, items["item_id"]).filter(pl.col("label").is_not_null())
     skip = set(zip(imported["item_id"].to_list(), imported["annotator"].to_list()))
     result = llm_core.annotate_with_llms(
         items.select("item_id", "text"), llm.annotators(), cache_path=llm.cache_path, skip=skip,
-        budget_usd=llm.budget_usd, concurrency=llm.concurrency, timeout_s=llm.timeout_s,
+        budget_usd=llm.budget_usd, concurrency=llm.concurrency, **llm.vendor_options(),
     )
     for warning in result.stats.get("warnings", []):
         context.log.warning(warning)
-    return result.rows, stats_metadata(result.stats, prefix="llm/")
+    failed = llm_core.failed_annotators(result.stats)
+    outcomes = {name: {k: v for k, v in outcome.items() if v is not None}
+                for name, outcome in result.stats.get("annotators", {}).items()}
+    check = dg.AssetCheckResult(
+        check_name=LLM_CHECK, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
+        description=("; ".join(f"{name} answered nothing: {cause}" for name, cause in failed.items())
+                     or "every called annotator answered"),
+        metadata={"failed_annotators": dg.MetadataValue.json(failed), "annotators": dg.MetadataValue.json(outcomes)},
+    )
+    stats = {k: v for k, v in result.stats.items() if k != "annotators"}
+    return result.rows, stats_metadata(stats, prefix="llm/"), check
 
 
-@dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "openai"})
+def _llm_check_spec(asset_key: list[str]) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(LLM_CHECK, asset=dg.AssetKey(asset_key), blocking=True, description=LLM_CHECK_DESCRIPTION)
+
+
+@dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, imported_annotations], pool=DUCKDB_POOL,
+          kinds={"duckdb", "openai"}, check_specs=[_llm_check_spec(["annotation", "rated_cv_llm_labels"])])
 def rated_cv_llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource) -> dg.MaterializeResult:
     """LLM annotators (litellm) on the rated CVs; cached by (model, prompt version, text hash)."""
-    rows, meta = _llm_labels(context, warehouse, llm, _rated_items(warehouse))
+    rows, meta, check = _llm_labels(context, warehouse, llm, _rated_items(warehouse))
     warehouse.write("annotation.rated_cv_llm_labels", rows)
-    return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.rated_cv_llm_labels"), **meta})
+    return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.rated_cv_llm_labels"), **meta},
+                                check_results=[check])
 
 
 @dg.asset(
     key_prefix="annotation", group_name=GROUP, partitions_def=COMPANY_BATCHES,
     deps=[employee_profiles, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "openai"},
+    check_specs=[_llm_check_spec(["annotation", "llm_labels"])],
 )
 def llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource) -> dg.MaterializeResult:
     """LLM annotators (litellm) on one batch of employee profiles; empty text stays missing."""
-    rows, meta = _llm_labels(context, warehouse, llm, _profile_items(warehouse, context.partition_key))
+    rows, meta, check = _llm_labels(context, warehouse, llm, _profile_items(warehouse, context.partition_key))
     rows = rows.with_columns(batch=pl.lit(context.partition_key))
     warehouse.write("annotation.llm_labels", rows, "batch", context.partition_key)
-    return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.llm_labels"), **meta})
+    return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.llm_labels"), **meta},
+                                check_results=[check])
 
 
 def _matrix(imported: pl.DataFrame, *computed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -68,7 +68,15 @@ class LLMResource(dg.ConfigurableResource):
     concurrency: int = 8
     timeout_s: float = 60.0
     api_base: str | None = None
+    deadline_s: float = 3600.0  # wall time for one step's calls; what is unanswered then stays missing
+    retry_after_cap_s: float = 120.0  # a vendor asking to wait longer fails the item instead
+    breaker_failures: int = 12  # consecutive failed attempts that stop calling an annotator for the run
+    max_answer_chars: int = 2000
     cache_path: str
+
+    def vendor_options(self) -> dict:
+        return {"timeout_s": self.timeout_s, "deadline_s": self.deadline_s, "retry_after_cap_s": self.retry_after_cap_s,
+                "breaker_failures": self.breaker_failures, "max_answer_chars": self.max_answer_chars}
 
     def annotators(self):
         from workforce_assets.annotation.llm_config import parse_annotators

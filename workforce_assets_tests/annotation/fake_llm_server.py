@@ -11,6 +11,11 @@ scripted by markers inside the profile text, so it stays deterministic under any
 * ``#malformed``             -> a chatty answer ("I would say ACCEPT because ...")
 * "ignore the rubric"        -> the model is fooled: it echoes the injected instruction back
 
+``fault`` makes every request fail one way (the vendor faults of docs/reliability.md): ``unauthorized``
+(401 whose message echoes the Authorization header, as some proxies do), ``always_429``, ``retry_after_long``
+(429 with ``Retry-After: 3600``), ``always_500``, ``bad_json`` (200 with a broken body), ``html`` (200 with an
+HTML page), ``hang`` (sleeps ``slow_s`` before answering), ``huge_answer`` (a ``huge_chars`` answer).
+
 Every request is recorded (messages, the profile between the markers, the status returned).
 """
 
@@ -28,9 +33,14 @@ INJECTION = "ignore the rubric"
 
 
 class FakeLLMServer:
+    FAULTS = ("unauthorized", "always_429", "retry_after_long", "always_500", "bad_json", "html", "hang",
+              "huge_answer")
+
     def __init__(self, latency_s: float = 0.0, slow_s: float = 3.0, prompt_tokens: int = 500,
-                 completion_tokens: int = 1):
-        self.latency_s, self.slow_s = latency_s, slow_s
+                 completion_tokens: int = 1, fault: str | None = None, huge_chars: int = 1_000_000):
+        if fault is not None and fault not in self.FAULTS:
+            raise ValueError(f"unknown fault {fault!r}")
+        self.latency_s, self.slow_s, self.fault, self.huge_chars = latency_s, slow_s, fault, huge_chars
         self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
         self.requests: list[dict] = []
         self._seen: dict[str, int] = {}
@@ -58,16 +68,22 @@ class FakeLLMServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                status, payload, delay = server._respond(self.path, body)
+                status, payload, delay = server._respond(self.path, body, dict(self.headers))
                 if delay:
                     time.sleep(delay)
-                data = json.dumps(payload).encode()
+                content_type = "application/json"
+                if server.fault == "bad_json" and status == 200:
+                    data = b'{"id": "x", "choices": [{"message": {"content": "ACC'
+                elif server.fault == "html" and status == 200:
+                    data, content_type = b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"
+                else:
+                    data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     if status == 429:
-                        self.send_header("Retry-After", "0")
+                        self.send_header("Retry-After", "3600" if server.fault == "retry_after_long" else "0")
                     self.end_headers()
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
@@ -94,7 +110,7 @@ class FakeLLMServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     # -- behaviour
-    def _respond(self, path: str, body: dict) -> tuple[int, dict, float]:
+    def _respond(self, path: str, body: dict, headers: dict | None = None) -> tuple[int, dict, float]:
         messages = body.get("messages") or []
         user = next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"), "")
         profiles = _PROFILE.findall(user)
@@ -111,12 +127,22 @@ class FakeLLMServer:
             status = 500
         elif "#slow-once" in profile and nth == 1:
             delay = self.slow_s
+        elif self.fault == "unauthorized":
+            status = 401
+        elif self.fault in ("always_429", "retry_after_long"):
+            status = 429
+        elif self.fault == "always_500":
+            status = 500
+        elif self.fault == "hang":
+            delay = self.slow_s
         lowered = profile.lower()
         if INJECTION in lowered:
             start = lowered.index(INJECTION)
             answer = profile[start:start + 60].strip()  # a fooled model parrots the instruction
         elif "#malformed" in profile:
             answer = "I would say ACCEPT because the profile mentions PyTorch."
+        elif self.fault == "huge_answer":
+            answer = "REJECT " + "x" * self.huge_chars
         else:
             answer = "ACCEPT" if "#expert" in profile else "REJECT"
         with self._lock:
@@ -124,7 +150,11 @@ class FakeLLMServer:
                                   "profiles": profiles, "status": status, "temperature": body.get("temperature"),
                                   "answer": answer if status == 200 else None})
         if status != 200:
-            error = {"error": {"message": f"scripted status {status}", "type": "server_error", "code": status}}
+            message = f"scripted status {status}"
+            if status == 401:
+                auth = (headers or {}).get("Authorization") or (headers or {}).get("authorization")
+                message = f"Incorrect API key provided. Request headers: {{'Authorization': '{auth}'}}"
+            error = {"error": {"message": message, "type": "server_error", "code": status}}
             return status, error, delay
         payload = {
             "id": f"chatcmpl-fake-{len(self.requests)}",

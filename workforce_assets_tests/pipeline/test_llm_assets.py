@@ -59,3 +59,28 @@ def test_llm_assets_call_the_server_once_and_reuse_the_cache(tmp_path, monkeypat
     assert labels.filter(pl.col("item_id") == "p3")["label"].item() is None
     rated = warehouse.read_table(db, "annotation.rated_cv_llm_labels").sort("item_id")
     assert rated["label"].to_list() == [1, 0]
+
+
+def test_a_vendor_that_fails_every_item_fails_the_run_with_its_cause(tmp_path, monkeypatch):
+    """Bad key (401): the blocking check fails, the run fails (the CLI exits non-zero), the cause is recorded."""
+    from workforce_assets.pipeline.annotation_assets import LLM_CHECK
+    from workforce_assets.pipeline.runner import materialize
+
+    inputs = _inputs(tmp_path)
+    with FakeLLMServer(fault="unauthorized") as server:
+        monkeypatch.setenv("WORKFORCE_LLM_ANNOTATORS", "llm_local=openai/fake-model@FAKE_LLM_KEY")
+        monkeypatch.setenv("WORKFORCE_LLM_API_BASE", server.api_base)
+        monkeypatch.setenv("FAKE_LLM_KEY", "sk-revoked-key-0123456789")
+        selection = " or ".join(f"key:{k}" for k in ("inputs/rated_cvs", "inputs/imported_annotations",
+                                                      "annotation/rated_cv_llm_labels"))
+        with dg.instance_for_test() as instance:
+            report = materialize(inputs, selection=selection, duckdb_path=tmp_path / "w.duckdb", instance=instance)
+            assert not report.success
+            evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+                [dg.AssetCheckKey(dg.AssetKey(["annotation", "rated_cv_llm_labels"]), LLM_CHECK)]
+            )
+            record = next(iter(evaluation.values()))
+            check = record.event.dagster_event.event_specific_data
+            assert not check.passed and "llm_local answered nothing" in check.description
+            assert "AuthenticationError" in check.description or "401" in check.description
+            assert "sk-revoked" not in check.description
