@@ -1,8 +1,12 @@
 """US DOL OFLC disclosure files (H-1B LCA, H-2A, H-2B, PERM) or a normalised csv -> one job-record table.
 
-Every file is read as strings, its layout recognised from its header, and mapped onto the public job
-columns. Only a row without employer or job title is quarantined; a bad state or wage loads with
-``worksite_state='UNK'`` / ``annual_wage`` null and a ``wage_flag``, because the labor models decide.
+Every file is read as strings and its columns mapped onto the public job columns: first by the published
+layouts (exact header spellings), otherwise by column roles (:func:`infer_roles`: header synonyms checked
+against the values), so older and future layouts load. A file whose roles cannot be found is quarantined
+as a file (one row naming the missing roles) while the other files load. Only a row without employer or
+job title is quarantined; a bad state or wage loads with ``worksite_state='UNK'`` / ``annual_wage`` null
+and a ``wage_flag``, because the labor models decide. A file without a status column gives status
+``unknown`` (used by the models, counted).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from .normalize import (
     annualize_wage,
     employer_display_name,
     fiscal_year_from_date,
+    UNKNOWN_STATUS,
     normalize_case_status,
     normalize_employer_name,
     normalize_state,
@@ -28,7 +33,7 @@ from .normalize import (
     parse_money,
     wage_flag,
 )
-from .result import LoadResult, empty_quarantine
+from .result import LoadResult, empty_quarantine, quarantine_rows
 from .tables import ROW_NUMBER, input_columns, quarantine_from, read_table
 
 JOB_SCHEMA = {
@@ -167,14 +172,132 @@ LAYOUTS: tuple[Layout, ...] = (
 )
 
 
+class LayoutNotRecognised(ValueError):
+    """No published layout matches and the required roles cannot be inferred; the file is quarantined."""
+
+    def __init__(self, message: str, missing_roles: list[str]):
+        super().__init__(message)
+        self.missing_roles = missing_roles
+
+
+REQUIRED_ROLES = ("employer_name", "job_title")
+
+# Column roles: header patterns (on the upper-cased, underscore-joined header), most specific first, and
+# the test a sample of the column's values must pass. Hand-written: the synonyms are DOL's own spellings
+# across 20 years of layouts (FY2002 `NAME`/`STATE_1`/`RATE_PER_1`/`APPROVAL_STATUS` to FY2024's `_1`
+# columns); no library knows them.
+_EXCLUDED = r"(AGENT|ATTORNEY|LAWYER|CONTACT|POC|PREPARER|PW_|PREVAILING|SECONDARY|ALIEN_|FOREIGN|SUCC_)"
+ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
+    "employer_name": (r"EMPLOYER_NAME", r"(LCA_CASE_)?EMPLOYER(_BUSINESS|_LEGAL)?_NAME", r"EMPLOYER",
+                      r"(COMPANY|ORGANI[SZ]ATION|PETITIONER)(_NAME)?", r"NAME", r".*EMPLOYER.*NAME.*"),
+    "job_title": (r"JOB_TITLE", r".*JOB_TITLE.*", r"(POSITION|OCCUPATION)(_TITLE)?", r"TITLE"),
+    "worksite_state": (r"WORKSITE_STATE(_1)?", r".*WORK(SITE)?_?(LOCATION_)?STATE(_?1)?", r"STATE(_?1)?",
+                       r".*LOCATION.*STATE.*", r".*STATE"),
+    "wage_rate": (r"WAGE_RATE_OF_PAY(_FROM)?(_1)?", r"WAGE_RATE(_FROM)?(_?1)?", r".*WAGE.*FROM.*",
+                  r"(BASE_)?SALARY", r".*RATE_OF_PAY.*", r".*WAGE(_RATE)?", r".*SALARY.*"),
+    "wage_unit": (r".*UNIT.*PAY.*", r"RATE_PER(_?1)?", r".*WAGE.*UNIT.*", r".*PAY.*UNIT.*", r".*(UNIT|PER)"),
+    "case_status": (r"CASE_STATUS", r"(APPROVAL_|CERTIFICATION_)?STATUS", r".*STATUS"),
+    "workers": (r".*WORKERS.*CERTIFIED.*", r"TOTAL_WORKER.*", r".*N(UM)?BR?_.*WORKERS.*", r".*WORKERS.*"),
+    "soc_code": (r"(PW_)?SOC_CODE", r".*SOC.*CODE.*", r"OCCUPATIONAL_CODE"),
+    "soc_title": (r"(PW_)?SOC_(TITLE|NAME)", r".*SOC.*(TITLE|NAME).*"),
+    "visa_class": (r"VISA_(CLASS|TYPE)", r"PROGRAM"),
+    "fiscal_year": (r"FISCAL_YEAR", r"FY"),
+    "date": (r".*DECISION_DATE.*", r".*(SUBMIT|RECEIVED|CERTIFIED|BEGIN|START).*DATE.*", r".*DATE.*"),
+}
+# roles whose header may mention a prevailing wage, a foreign worker, ... without being about something else
+_MAY_MENTION_EXCLUDED = ("soc_code", "soc_title")
+# the employer's own address is not the worksite: better UNK than the head office's state
+_ROLE_EXCLUDED = {"worksite_state": r"EMPLOYER|HEADQUARTER|MAILING"}
+_CONFORM_SHARE = 0.6  # share of a sample of non-blank values that must look like the role
+_SAMPLE = 500
+
+
+def _conforming_share(values: pl.Series, role: str) -> float:
+    """Share of ``values`` (non-blank strings) that look like ``role``."""
+    if values.is_empty():
+        return 0.0
+    frame = values.to_frame("v")
+    if role == "worksite_state":
+        ok = normalize_state("v") != UNKNOWN_STATE
+    elif role == "wage_rate":
+        ok = parse_money("v").is_not_null()
+    elif role == "wage_unit":
+        ok = normalize_wage_unit("v").is_not_null()
+    elif role == "case_status":
+        ok = normalize_case_status("v") != "other"
+    elif role == "workers":
+        ok = parse_count("v").is_not_null()
+    elif role == "soc_code":
+        ok = pl.col("v").str.contains(r"^\s*\d{2}-?\d{4}")
+    elif role == "fiscal_year":
+        ok = parse_count("v").is_between(1990, 2100)
+    elif role == "date":
+        ok = fiscal_year_from_date(pl.col("v")).is_not_null()
+    elif role == "visa_class":
+        ok = normalize_visa_class(pl.col("v")) != "unknown"
+    else:  # names and titles: mostly letters, not numbers or dates
+        ok = pl.col("v").str.contains(r"[A-Za-z]{2}") & ~pl.col("v").str.contains(r"^[\d\s.,$/:-]+$")
+    return float(frame.select(ok.fill_null(False).mean()).item())
+
+
+def infer_roles(frame: pl.DataFrame, columns: list[str], source: str) -> tuple[Layout, dict[str, str], dict]:
+    """Column roles of a file no published layout matches: header synonyms confirmed by the values.
+
+    For each role (in the order of ``ROLE_PATTERNS``), the first pattern with a column not yet taken whose
+    sampled values conform (>= 60%) wins. Returns an ``inferred`` layout (the unit is inferred from the
+    amount when no unit column is found), the mapping, and the evidence per role. Raises
+    :class:`LayoutNotRecognised` naming the required roles (employer, job title) that were not found.
+    """
+    keys = {column: _header_key(column) for column in columns}
+    mapping: dict[str, str] = {}
+    evidence: dict[str, str] = {}
+    for role, patterns in ROLE_PATTERNS.items():
+        for pattern in patterns:
+            regex = re.compile(f"^{pattern}$")
+            candidates = [c for c in columns if c not in mapping.values() and regex.match(keys[c])
+                          and (role in _MAY_MENTION_EXCLUDED or not re.search(_EXCLUDED, keys[c]))
+                          and not re.search(_ROLE_EXCLUDED.get(role, r"^$"), keys[c])]
+            chosen = None
+            for column in candidates:
+                values = frame.get_column(column).drop_nulls()
+                values = values.filter(values.str.strip_chars() != "").head(_SAMPLE)
+                share = _conforming_share(values, role)
+                if share >= _CONFORM_SHARE:
+                    chosen = column
+                    evidence[role] = f"header {column!r} (pattern {pattern}); {share:.0%} of {values.len()} sampled values fit"
+                    break
+            if chosen is not None:
+                mapping[role] = chosen
+                break
+    missing = [role for role in REQUIRED_ROLES if role not in mapping]
+    if missing:
+        raise LayoutNotRecognised(
+            f"{source}: no published layout matches and the columns for {', '.join(missing)} could not be "
+            f"inferred from the headers and values. Columns present: {columns[:40]}"
+            + (" ..." if len(columns) > 40 else ""), missing)
+    notes = []
+    if "wage_unit" not in mapping and "wage_rate" in mapping:
+        notes.append("no wage unit column: a wage under $500 is taken as hourly, from $10,000 as annual, "
+                     "in between unknown (flag unit_ambiguous)")
+    if "wage_rate" not in mapping:
+        notes.append("no wage column: annual_wage is null for every row")
+    if "case_status" not in mapping:
+        notes.append("no case status column: every row has case_status unknown (used by the models, counted)")
+    layout = Layout(name="inferred", description="column roles inferred from header synonyms and values",
+                    required=REQUIRED_ROLES, columns={role: (column,) for role, column in mapping.items()},
+                    unit_inferred="wage_unit" not in mapping, notes=tuple(notes))
+    return layout, mapping, evidence
+
+
 def _header_key(name: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", str(name).upper()).strip("_")
 
 
 def detect_layout(columns: list[str], source: str) -> tuple[Layout, dict[str, str]]:
-    """The first layout whose required fields are all present, and field -> source column.
+    """The first published layout whose required fields are all present, and field -> source column.
 
-    Raises ValueError naming the columns the closest layout lacks.
+    Raises :class:`LayoutNotRecognised` naming the columns the closest layout lacks (the loader then
+    infers the columns' roles, :func:`infer_roles`).
     """
     by_key = {}
     for column in columns:
@@ -194,9 +317,9 @@ def detect_layout(columns: list[str], source: str) -> tuple[Layout, dict[str, st
             best = (found, layout, lacking)
     _, layout, lacking = best
     wanted = "; ".join(f"{f}: one of {' / '.join(layout.columns[f])}" for f in lacking)
-    raise ValueError(
+    raise LayoutNotRecognised(
         f"{source}: job file layout not recognised. Closest layout '{layout.name}' ({layout.description}) "
-        f"lacks columns for {wanted}. Columns present: {columns}"
+        f"lacks columns for {wanted}. Columns present: {columns}", lacking
     )
 
 
@@ -297,7 +420,8 @@ def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tup
          else pl.lit(UNKNOWN_STATE)).alias("worksite_state"),
         (parse_count(pl.col(mapping["workers"])) if "workers" in mapping else pl.lit(None, dtype=pl.Int64))
         .alias("workers"),
-        normalize_case_status(status_raw).alias("case_status"),
+        (normalize_case_status(status_raw) if "case_status" in mapping else pl.lit(UNKNOWN_STATUS))
+        .alias("case_status"),
         status_raw.alias("case_status_raw"),
         visa.alias("visa_class"),
         fiscal_year.alias("fiscal_year"),
@@ -322,13 +446,19 @@ def _load_job_file(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     source = f"jobs/{path.name}"
     frame = read_table(path)
     original_columns = input_columns(frame)
-    layout, mapping = detect_layout(original_columns, source)
+    try:
+        layout, mapping = detect_layout(original_columns, source)
+        evidence = {}
+    except LayoutNotRecognised:
+        layout, mapping, evidence = infer_roles(frame, original_columns, source)
     # raw columns get a prefix so that a raw 'wage_rate' (normalised layout) never meets the output 'wage_rate'
     raw_name = {column: RAW_PREFIX + column for column in original_columns}
     frame = frame.rename(raw_name)
     raw_columns = list(raw_name.values())
     stages, provenance = _job_columns(layout, {f: raw_name[c] for f, c in mapping.items()}, path.name)
     provenance["columns_used"] = dict(sorted(mapping.items()))
+    if evidence:
+        provenance["role_evidence"] = evidence
     duplicate = (
         pl.struct(raw_columns).is_first_distinct().not_() if raw_columns else pl.lit(False)
     ).alias("is_exact_duplicate")
@@ -364,6 +494,7 @@ def _counts(n_read: int, rows: pl.DataFrame, quarantine: pl.DataFrame) -> dict:
         "n_unknown_state": int((rows["worksite_state"] == UNKNOWN_STATE).sum()),
         "n_missing_wage": int(rows["annual_wage"].is_null().sum()),
         "n_wage_flagged": int(rows["wage_flag"].is_not_null().sum()),
+        "n_status_unknown": int((rows["case_status"] == UNKNOWN_STATUS).sum()),
         "wage_flags": dict(zip(flags["wage_flag"].to_list(), flags["count"].to_list())),
     }
 
@@ -395,16 +526,24 @@ def load_job_records(paths: list[Path]) -> LoadResult:
     rows without an annual wage, n_wage_flagged), ``layouts`` (file -> layout) and ``files`` (per-file counts
     and the columns used).
     """
-    parts, quarantines, per_file = [], [], {}
+    parts, quarantines, per_file, unrecognised = [], [], {}, {}
     for path in paths:
-        rows, quarantine, stats = _load_job_file(Path(path))
+        path = Path(path)
+        try:
+            rows, quarantine, stats = _load_job_file(path)
+        except LayoutNotRecognised as exc:  # the file is quarantined as a file; the other files load
+            unrecognised[path.name] = {"missing_roles": exc.missing_roles, "error": str(exc)[:600]}
+            quarantines.append(quarantine_rows(f"jobs/{path.name}", [0], [f"file not loaded: {str(exc)[:600]}"],
+                                               [{"missing_roles": exc.missing_roles}]))
+            continue
         parts.append(rows)
         quarantines.append(quarantine)
-        per_file[Path(path).name] = stats
+        per_file[path.name] = stats
     rows = pl.concat(parts) if parts else pl.DataFrame(schema=JOB_SCHEMA)
     quarantine = pl.concat(quarantines) if quarantines else empty_quarantine()
     stats = {
         **_counts(sum(s["n_read"] for s in per_file.values()), rows, quarantine),
+        "files_not_loaded": unrecognised,
         "layouts": {name: s["layout"] for name, s in per_file.items()},
         "files": per_file,
         "plausible_annual_wage": [MIN_PLAUSIBLE_ANNUAL_WAGE, MAX_PLAUSIBLE_ANNUAL_WAGE],

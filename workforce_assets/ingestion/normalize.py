@@ -125,12 +125,17 @@ def wage_flag(rate_text: str | pl.Expr, rate: str | pl.Expr, unit: str | pl.Expr
 CASE_STATUSES = ("certified", "certified_withdrawn", "denied", "withdrawn", "other")
 
 
+UNKNOWN_STATUS = "unknown"
+
+
 def normalize_case_status(column: str | pl.Expr) -> pl.Expr:
-    """One of certified, certified_withdrawn, denied, withdrawn, other.
+    """One of certified, certified_withdrawn, denied, withdrawn, other, unknown.
 
     DOL spells statuses many ways ('DETERMINATION ISSUED - PARTIAL CERTIFICATION', 'Certification Expired',
     'CERTIFIED-WITHDRAWN', 'Certified-Expired'); partial and expired certifications count as certified.
-    Rejected, invalidated, pending and blank are ``other`` (rejection is not a decision on the merits).
+    Rejected, invalidated and pending are ``other`` (rejection is not a decision on the merits). A blank or
+    missing status is ``unknown``: nothing says the case was not certified, so the models use such rows and
+    count them.
     """
     text = _squash(_expr(column))
     certified = text.str.contains(r"CERTIF")
@@ -144,6 +149,8 @@ def normalize_case_status(column: str | pl.Expr) -> pl.Expr:
         .then(pl.lit("denied"))
         .when(certified)
         .then(pl.lit("certified"))
+        .when(text.is_null() | (text == ""))
+        .then(pl.lit(UNKNOWN_STATUS))
         .otherwise(pl.lit("other"))
     )
 

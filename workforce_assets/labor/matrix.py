@@ -17,6 +17,9 @@ from workforce_assets.labor.roles import add_role_and_seniority
 
 #: Case statuses that count as an observed position when ``certified_only`` (the default).
 CERTIFIED_STATUSES = ("certified", "certified_withdrawn")
+#: Records the models use when ``certified_only``: certified ones, and those whose file has no status
+#: (``unknown``: nothing says they were not certified), counted as ``n_status_unknown`` in the stats.
+USED_STATUSES = (*CERTIFIED_STATUSES, "unknown")
 ARCHETYPE_SEPARATOR = "|"
 UNKNOWN_STATE = "UNK"
 #: wage flags that only note how a wage was read (the annual wage is still trusted); any other flag excludes it
@@ -57,8 +60,9 @@ def model_records(jobs: pl.DataFrame, certified_only: bool = True) -> tuple[pl.D
     """Records that feed the models, and how many were left out and why (for asset metadata).
 
     Left out: exact duplicates (``is_exact_duplicate``; one copy stays), records without an employer key,
-    and, when ``certified_only``, records whose status is not certified. Role and seniority are added when
-    the input does not carry them yet.
+    and, when ``certified_only``, records whose status is known and not certified (status ``unknown`` is
+    used and counted in ``n_status_unknown``). Role and seniority are added when the input does not carry
+    them yet.
     """
     missing = {"employer_key", "job_title", "worksite_state", "case_status"} - set(jobs.columns)
     if missing:
@@ -69,7 +73,7 @@ def model_records(jobs: pl.DataFrame, certified_only: bool = True) -> tuple[pl.D
     duplicate = pl.col("is_exact_duplicate").fill_null(False) if "is_exact_duplicate" in jobs.columns else pl.lit(False)
     no_employer = pl.col("employer_key").is_null() | (pl.col("employer_key").cast(pl.Utf8).str.strip_chars() == "")
     not_certified = (
-        ~pl.col("case_status").is_in(CERTIFIED_STATUSES).fill_null(False) if certified_only else pl.lit(False)
+        ~pl.col("case_status").is_in(USED_STATUSES).fill_null(False) if certified_only else pl.lit(False)
     )
     flagged = jobs.with_columns(_dup=duplicate, _noemp=no_employer, _notcert=not_certified)
     counts = flagged.select(
@@ -78,7 +82,8 @@ def model_records(jobs: pl.DataFrame, certified_only: bool = True) -> tuple[pl.D
         n_not_certified=(~pl.col("_dup") & ~pl.col("_noemp") & pl.col("_notcert")).sum(),
     ).row(0, named=True)
     kept = flagged.filter(~pl.col("_dup") & ~pl.col("_noemp") & ~pl.col("_notcert")).drop("_dup", "_noemp", "_notcert")
-    stats = {"n_input": n_input, "n_used": kept.height, **{k: int(v) for k, v in counts.items()}}
+    stats = {"n_input": n_input, "n_used": kept.height, **{k: int(v) for k, v in counts.items()},
+             "n_status_unknown": int((kept["case_status"] == "unknown").sum())}
     kept = kept.with_columns(
         company_id=pl.col("employer_key").cast(pl.Utf8),
         state=pl.col("worksite_state").cast(pl.Utf8).fill_null(UNKNOWN_STATE),
@@ -194,3 +199,22 @@ def group_indicator(codes: np.ndarray, n_groups: int) -> sp.csr_matrix:
     """archetypes x groups one-hot (e.g. archetype -> its role), to aggregate rows by role/state sparsely."""
     n = len(codes)
     return sp.csr_matrix((np.ones(n, dtype=np.float32), (np.arange(n), codes)), shape=(n, n_groups))
+
+
+MIN_TRAINING_SHARE = 0.05
+
+
+def training_set_problem(model: str, n_input: int, n_training: int, left_out: dict[str, int] | None = None,
+                         min_share: float = MIN_TRAINING_SHARE) -> str | None:
+    """Why a model's training set cannot be trusted (empty, or under ``min_share`` of the job records
+    read), naming what left the records out; None when it is fine."""
+    reasons = ", ".join(f"{v:,} {k.removeprefix('n_').replace('_', ' ')}" for k, v in (left_out or {}).items() if v)
+    because = f" (left out: {reasons})" if reasons else ""
+    if n_input == 0:
+        return f"{model}: no job records were loaded, so there is nothing to train on"
+    if n_training == 0:
+        return f"{model}: 0 of {n_input:,} job records are usable for training{because}"
+    if n_training < min_share * n_input:
+        return (f"{model}: only {n_training:,} of {n_input:,} job records ({n_training / n_input:.1%}) are usable "
+                f"for training, under {min_share:.0%}{because}")
+    return None

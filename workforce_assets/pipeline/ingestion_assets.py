@@ -91,11 +91,29 @@ def company_counts(inputs: InputDirResource, warehouse: WarehouseResource) -> dg
     return _store(warehouse, "company_counts", input_files.load_company_counts(path))
 
 
-@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+JOB_FILES_CHECK = "job_files_recognised"
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"},
+          check_specs=[dg.AssetCheckSpec(
+              JOB_FILES_CHECK, asset=dg.AssetKey(["inputs", "job_records"]),
+              description="Every file in jobs/ was mapped to the job columns (by a published layout or by column "
+                          "roles). A file whose employer or job-title column cannot be found is quarantined as a "
+                          "file, the others load, and this check fails naming it and the missing roles.")])
 def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """US DOL disclosure records from jobs/, normalised (USPS states, annual wages, employer keys). Default input: the SIMULATED demo world (workforce_assets.demo)."""
     paths = job_files.find_job_files(inputs.root / "jobs")
-    return _store(warehouse, "job_records", job_files.load_job_records(paths))
+    result = job_files.load_job_records(paths)
+    stored = _store(warehouse, "job_records", result)
+    not_loaded = result.stats.get("files_not_loaded", {})
+    check = dg.AssetCheckResult(
+        check_name=JOB_FILES_CHECK, passed=not not_loaded, severity=dg.AssetCheckSeverity.ERROR,
+        description=("; ".join(f"{name}: no column found for {', '.join(info['missing_roles'])}"
+                               for name, info in not_loaded.items()) or f"all {len(paths)} file(s) mapped"),
+        metadata={"files_not_loaded": dg.MetadataValue.json(not_loaded),
+                  "layouts": dg.MetadataValue.json(result.stats.get("layouts", {}))},
+    )
+    return dg.MaterializeResult(metadata=stored.metadata, check_results=[check])
 
 
 @dg.asset(

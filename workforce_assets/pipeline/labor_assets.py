@@ -59,6 +59,35 @@ def _load_model(warehouse: WarehouseResource, name: str):
         return pickle.load(fh)
 
 
+TRAINING_CHECK = "training_set_sufficient"
+TRAINING_CHECK_DESCRIPTION = (
+    "The model's training set is not empty and holds at least 5% of the job records read; otherwise it "
+    "fails (blocking the model's dependants) and says what left the records out (duplicates, no employer, "
+    "not certified, no usable wage or worker count)."
+)
+
+
+def _training_check_spec(name: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(TRAINING_CHECK, asset=dg.AssetKey(["labor", name]), blocking=True,
+                             description=TRAINING_CHECK_DESCRIPTION)
+
+
+def _training_check(name: str, jobs: pl.DataFrame, n_training: int, certified_only: bool,
+                    missing_input: str | None = None) -> dg.AssetCheckResult:
+    """``missing_input``: the input lacks what this model needs at all (e.g. worker counts): a warning."""
+    _, used = matrix_core.model_records(jobs, certified_only=certified_only)
+    left_out = {k: used[k] for k in ("n_duplicate", "n_no_employer", "n_not_certified")}
+    left_out["n_without_what_the_model_needs"] = max(used["n_used"] - n_training, 0)
+    problem = matrix_core.training_set_problem(name, jobs.height, n_training, left_out)
+    severity = dg.AssetCheckSeverity.WARN if missing_input and n_training == 0 else dg.AssetCheckSeverity.ERROR
+    description = problem if problem is None or not missing_input else f"{problem}: {missing_input}"
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey(["labor", name]), check_name=TRAINING_CHECK, passed=problem is None, severity=severity,
+        description=description or f"{n_training:,} training rows from {jobs.height:,} job records",
+        metadata={"n_job_records": jobs.height, "n_training_rows": n_training, **left_out},
+    )
+
+
 def _eval_result(warehouse: WarehouseResource, table: str, frame: pl.DataFrame) -> dg.MaterializeResult:
     warehouse.write(table, frame)
     scalars = {
@@ -93,11 +122,18 @@ def archetype_eval(warehouse: WarehouseResource, config: LaborConfig) -> dg.Mate
     return _eval_result(warehouse, "labor.archetype_eval", frame)
 
 
-@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_matrix], pool=DUCKDB_POOL, kinds={"lightgbm"})
-def archetype_model(warehouse: WarehouseResource, config: LaborConfig) -> dg.MaterializeResult:
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_matrix], pool=DUCKDB_POOL, kinds={"lightgbm"},
+          check_specs=[_training_check_spec("archetype_model")])
+def archetype_model(warehouse: WarehouseResource, config: LaborConfig):
     """The archetype-existence ranker fitted on the whole matrix (for full-matrix scoring)."""
-    model = existence.fit_existence_model(warehouse.read("labor.archetype_matrix"), seed=config.seed)
-    return _save_model(warehouse, "archetype_model", model, "labor.archetype_model", {"seed": config.seed})
+    jobs = _jobs(warehouse)
+    _, used = matrix_core.model_records(jobs, certified_only=config.certified_only)
+    check = _training_check("archetype_model", jobs, used["n_used"], config.certified_only)
+    fitted = check.passed  # else nothing worth fitting: the check says why and stops the dependants
+    model = existence.fit_existence_model(warehouse.read("labor.archetype_matrix"), seed=config.seed) if fitted else None
+    yield _save_model(warehouse, "archetype_model", model, "labor.archetype_model",
+                      {"seed": config.seed, "fitted": "yes" if fitted else f"no: {check.description}"})
+    yield check
 
 
 @dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
@@ -114,9 +150,12 @@ def archetype_scores(warehouse: WarehouseResource, config: ScoringConfig) -> dg.
     )
 
 
-def _evaluated_model_assets(name: str, evaluate, eval_description: str, model_description: str) -> dg.AssetsDefinition:
+def _evaluated_model_assets(name: str, evaluate, training_rows, eval_description: str, model_description: str,
+                            missing_input=None) -> dg.AssetsDefinition:
     """One step that evaluates a model on held-out rows (``labor/<name>_eval``) and refits it on all rows
-    (``labor/<name>_model``): the two share the expensive feature preparation."""
+    (``labor/<name>_model``): the two share the expensive feature preparation. ``training_rows(jobs,
+    certified_only)`` counts the rows the model learns from, for the check ``training_set_sufficient``;
+    ``missing_input(jobs)`` names what the input lacks entirely for this model (a warning, not an error)."""
 
     @dg.multi_asset(
         name=f"{name}_models",
@@ -125,27 +164,43 @@ def _evaluated_model_assets(name: str, evaluate, eval_description: str, model_de
             dg.AssetSpec(["labor", f"{name}_model"], group_name=GROUP, deps=[job_records], kinds={"lightgbm"}, description=model_description),
         ],
         pool=DUCKDB_POOL,
+        check_specs=[_training_check_spec(f"{name}_model")],
     )
     def _assets(warehouse: WarehouseResource, config: LaborConfig):
-        frame, model = evaluate(_jobs(warehouse), seed=config.seed)
+        jobs = _jobs(warehouse)
+        frame, model = evaluate(jobs, seed=config.seed)
         result = _eval_result(warehouse, f"labor.{name}_eval", frame)
         yield dg.MaterializeResult(asset_key=["labor", f"{name}_eval"], metadata=result.metadata)
         fitted = "yes" if model is not None else "no: too little data (see the eval table's note)"
         saved = _save_model(warehouse, f"{name}_model", model, f"labor.{name}_model", {"seed": config.seed, "fitted": fitted})
         yield dg.MaterializeResult(asset_key=["labor", f"{name}_model"], metadata=saved.metadata)
+        yield _training_check(f"{name}_model", jobs, training_rows(jobs, config.certified_only), config.certified_only,
+                              missing_input(jobs) if missing_input else None)
 
     return _assets
 
 
+def _headcount_training_rows(jobs: pl.DataFrame, certified_only: bool) -> int:
+    records, _ = matrix_core.model_records(jobs, certified_only=certified_only)
+    return records.filter(pl.col("workers").is_not_null()).height if "workers" in records.columns else 0
+
+
+def _no_worker_counts(jobs: pl.DataFrame) -> str | None:
+    if "workers" not in jobs.columns or jobs["workers"].is_null().all():
+        return "no file has worker counts (H-1B LCA files carry none; H-2A / H-2B and PERM files do)"
+    return None
+
+
 salary_models = _evaluated_model_assets(
-    "salary", salary.evaluate_salary,
+    "salary", salary.evaluate_salary, lambda jobs, certified_only: salary.salary_records(jobs, certified_only).height,
     "Salary model on held-out employers: MAE, R², 80% interval coverage vs a role × state median.",
     "LightGBM quantile models (q10/q50/q90) of annual wage, refitted on all records.",
 )
 headcount_models = _evaluated_model_assets(
-    "headcount", headcount_core.evaluate_headcount,
+    "headcount", headcount_core.evaluate_headcount, _headcount_training_rows,
     "Workers per (company, role, state) on held-out companies vs the original template heuristic.",
     "LightGBM model of certified workers per (company, role, state), refitted on all records.",
+    missing_input=_no_worker_counts,
 )
 
 

@@ -92,7 +92,9 @@ def test_normalized_layout(tmp_path):
     assert result.stats["layouts"]["jobs.csv"] == "normalized"
     assert (row["worksite_state"], row["annual_wage"], row["workers"], row["fiscal_year"], row["visa_class"]) == (
         "GU", 26000.0, 4, 2022, "H-2B")
-    assert row["case_status"] == "other" and row["case_status_raw"] is None
+    # no status column (optional in the contract): status unknown, counted, used by the models
+    assert row["case_status"] == "unknown" and row["case_status_raw"] is None
+    assert result.stats["n_status_unknown"] == 1
 
 
 def test_h2_xlsx_without_state_column_and_wage_problems_still_load(tmp_path):
@@ -150,11 +152,14 @@ def test_scraped_lca_infers_unit_by_magnitude(tmp_path):
     assert_accounted(result)
 
 
-def test_unrecognised_layout_names_the_missing_columns(tmp_path):
-    path = write_csv(tmp_path / "odd.csv", ["EMPLOYER_NAME", "JOB_TITLE", "BASIC_RATE_OF_PAY"], [["a", "b", "1"]])
-    with pytest.raises(ValueError, match=r"jobs/odd\.csv: job file layout not recognised.*'h2'.*wage_unit: one of "
-                                         r"BASIC_UNIT_OF_PAY / PAY_RANGE_UNIT"):
-        load_job_records([path])
+def test_a_layout_lacking_a_unit_column_loads_by_roles_with_the_unit_inferred(tmp_path):
+    """Before roles were inferred this file was refused: the h2 layout lacks its unit column."""
+    path = write_csv(tmp_path / "odd.csv", ["EMPLOYER_NAME", "JOB_TITLE", "BASIC_RATE_OF_PAY"],
+                     [["Acme", "Picker", "12.5"], ["Beta", "Cook", "52,000"]])
+    result = load_job_records([path])
+    assert result.stats["files"]["odd.csv"]["layout"] == "inferred"
+    assert result.rows.sort("row_number")["wage_unit"].to_list() == ["Hour", "Year"]
+    assert any("no wage unit column" in note for note in result.stats["files"]["odd.csv"]["notes"])
 
 
 def test_find_job_files(tmp_path):
@@ -185,3 +190,47 @@ def test_job_files_in_sub_folders_are_found_not_skipped(tmp_path):
     (tmp_path / ".hidden" / "c.csv").write_text("x\n")
     (tmp_path / "~$lock.xlsx").write_text("x")
     assert [p.relative_to(tmp_path).as_posix() for p in find_job_files(tmp_path)] == ["b.csv", "dol_h2/a.csv"]
+
+
+def test_fy2002_lca_layout_loads_by_column_roles(tmp_path):
+    """The FY2002 LCA disclosure layout (no published layout of this module lists it) loads by roles."""
+    header = ["NAME", "ADDRESS", "CITY_1", "STATE_1", "JOB_TITLE", "WAGE_RATE_1", "RATE_PER_1", "PW_1",
+              "APPROVAL_STATUS", "NBR_IMMIGRANTS"]
+    rows = [["ACME SOFTWARE INC", "1 Main St", "Austin", "TX", "PROGRAMMER ANALYST", "62000", "Year", "58000",
+             "Certified", "2"],
+            ["BETA LABS LLC", "2 Elm St", "Boston", "MA", "DATA SCIENTIST", "45.50", "Hour", "40", "Denied", "1"],
+            ["Gamma Corp", "3 Oak", "Denver", "CO", "Research Engineer", "95,000", "Yr", "90000", "Certified", "1"]]
+    result = load_job_records([write_csv(tmp_path / "H1B_FY2002.csv", header, rows)])
+    stats = result.stats["files"]["H1B_FY2002.csv"]
+    assert stats["layout"] == "inferred"
+    assert stats["columns_used"] == {"employer_name": "NAME", "job_title": "JOB_TITLE", "worksite_state": "STATE_1",
+                                     "wage_rate": "WAGE_RATE_1", "wage_unit": "RATE_PER_1",
+                                     "case_status": "APPROVAL_STATUS"}
+    assert "STATE_1" in stats["role_evidence"]["worksite_state"]
+    got = result.rows.sort("row_number").select("employer_name", "worksite_state", "annual_wage", "case_status",
+                                                "fiscal_year", "visa_class").rows()
+    assert got == [("ACME SOFTWARE INC", "TX", 62000.0, "certified", 2002, "H-1B"),
+                   ("BETA LABS LLC", "MA", 45.5 * 2080, "denied", 2002, "H-1B"),
+                   ("GAMMA CORP", "CO", 95000.0, "certified", 2002, "H-1B")]
+    assert result.quarantine.is_empty()
+
+
+def test_a_file_whose_roles_cannot_be_found_is_quarantined_while_the_others_load(tmp_path):
+    good = write_csv(tmp_path / "jobs.csv", ["employer_name", "job_title", "worksite_state", "wage_rate", "wage_unit"],
+                     [["Baz Co", "Cook", "TX", "20", "Hour"]])
+    bad = write_csv(tmp_path / "notes.csv", ["id", "comment", "amount"], [["1", "hello", "3"], ["2", "bye", "4"]])
+    result = load_job_records([good, bad])
+    assert result.rows.height == 1
+    assert result.stats["files_not_loaded"]["notes.csv"]["missing_roles"] == ["employer_name", "job_title"]
+    row = result.quarantine.row(0, named=True)
+    assert row["source"] == "jobs/notes.csv" and row["reason"].startswith("file not loaded")
+    assert "employer_name, job_title" in row["reason"]
+
+
+def test_an_employer_address_state_is_not_taken_as_the_worksite(tmp_path):
+    header = ["EMPLOYER", "EMPLOYER_STATE", "POSITION_TITLE", "SALARY"]
+    result = load_job_records([write_csv(tmp_path / "extract.csv", header, [["Acme", "DE", "Engineer", "120000"]])])
+    assert result.stats["files"]["extract.csv"]["layout"] == "inferred"
+    assert "worksite_state" not in result.stats["files"]["extract.csv"]["columns_used"]
+    assert result.rows["worksite_state"].to_list() == ["UNK"]
+    assert result.rows["case_status"].to_list() == ["unknown"]

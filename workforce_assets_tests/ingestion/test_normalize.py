@@ -82,7 +82,7 @@ def test_case_status_spellings():
            "pending quality and compliance review - unassigned", None]
     assert apply(normalize_case_status, raw) == [
         "certified", "certified", "certified", "certified", "certified_withdrawn", "certified", "denied",
-        "withdrawn", "withdrawn", "other", "other", "other", "other",
+        "withdrawn", "withdrawn", "other", "other", "other", "unknown",
     ]
 
 

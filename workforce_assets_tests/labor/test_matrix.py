@@ -42,7 +42,8 @@ def test_aggregation_counts_workers_and_wages():
     assert cells["cook|mid|UNK@b"]["n_records"] == 1  # missing state kept as UNK
     assert "cook|mid|CO@b" not in cells  # denied and duplicate excluded
     _, stats = model_records(jobs)
-    assert stats == {"n_input": 8, "n_used": 5, "n_duplicate": 1, "n_no_employer": 1, "n_not_certified": 1}
+    assert stats == {"n_input": 8, "n_used": 5, "n_duplicate": 1, "n_no_employer": 1, "n_not_certified": 1,
+                     "n_status_unknown": 0}
     everything = build_archetype_matrix(jobs, certified_only=False)
     assert everything.filter(pl.col("company_id") == "b")["n_records"].sum() == 2
 
