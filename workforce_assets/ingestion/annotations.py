@@ -42,9 +42,11 @@ def _safe_canonical(name: str | None) -> str | None:
         return None
 
 
-def _records_of_file(path: Path, file_index: int) -> tuple[pl.DataFrame, dict]:
-    """One file as records ``__file, __row, __pos, item_id, annotator_raw, raw_label`` plus its file stats."""
-    frame = read_table(path)
+def _records_of_file(path: Path, file_index: int) -> tuple[pl.DataFrame, dict, pl.DataFrame]:
+    """One file as records ``__file, __row, __pos, item_id, annotator_raw, raw_label``, its file stats and
+    the rows that could not be parsed (quarantine rows)."""
+    read = read_table(path)
+    frame = read.frame
     columns = input_columns(frame)
     lower = {c.lower(): c for c in columns}
     if all(c in lower for c in LONG_FORM_COLUMNS):
@@ -89,11 +91,12 @@ def _records_of_file(path: Path, file_index: int) -> tuple[pl.DataFrame, dict]:
             )
         )
         file_stats = {"form": "wide", "id_column": id_column, "annotator_columns": annotator_columns}
-    file_stats |= {"n_rows": frame.height, "n_records": records.height, "ignored_columns": ignored}
+    file_stats |= {"n_rows": frame.height, "n_records": records.height, "ignored_columns": ignored, **read.stats}
     records = records.with_columns(
         pl.lit(file_index, dtype=pl.Int32).alias("__file"), pl.lit(path.name).alias("source_file")
     )
-    return records, file_stats
+    rejects = read.rejects.with_columns(source=pl.lit(f"annotations/{path.name}"))
+    return records, file_stats, rejects
 
 
 def find_annotation_files(annotations_dir: Path) -> list[Path]:
@@ -172,11 +175,12 @@ def load_annotations(annotations_dir: Path) -> LoadResult:
     if not files:
         return LoadResult(rows=pl.DataFrame(schema=ANNOTATION_SCHEMA), stats={"n_read": 0, "n_loaded": 0,
                                                                           "n_quarantined": 0, "files": {}})
-    parts, file_stats = [], {}
+    parts, file_stats, unparsable = [], {}, []
     for index, path in enumerate(files):
-        records, stats = _records_of_file(path, index)
+        records, stats, rejects = _records_of_file(path, index)
         parts.append(records)
         file_stats[path.name] = stats
+        unparsable.append(rejects)
     records = _reasons(_with_labels(pl.concat(parts)))
     rejected = records.filter(pl.col("__reason").is_not_null())
     loaded = records.filter(pl.col("__reason").is_null())
@@ -198,14 +202,18 @@ def load_annotations(annotations_dir: Path) -> LoadResult:
         if rejected.height
         else empty_quarantine()
     )
+    quarantine = pl.concat([*unparsable, quarantine])  # rows that could not be parsed come first
     reasons = rejected["__reason"]
     name_map = (
         records.select("annotator_raw", "annotator").unique().drop_nulls().sort("annotator_raw").rows()
     )
+    n_unparsable = sum(r.height for r in unparsable)
     stats = {
-        "n_read": records.height,
+        "n_read": records.height + n_unparsable,
         "n_loaded": rows.height,
         "n_quarantined": quarantine.height,
+        "n_malformed_rows": n_unparsable,
+        "n_blank_lines": sum(s.get("n_blank_lines", 0) for s in file_stats.values()),
         "n_file_rows": sum(s["n_rows"] for s in file_stats.values()),
         "n_exact_duplicates": int(reasons.str.starts_with("exact duplicate").sum()),
         "n_conflicts": int(reasons.str.starts_with("conflicting").sum()),

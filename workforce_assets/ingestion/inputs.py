@@ -83,7 +83,8 @@ def _reason(*cases: tuple[pl.Expr, str]) -> pl.Expr:
 def load_rated_cvs(path: Path) -> LoadResult:
     """``rated_cvs.csv`` -> rows ``cv_id, cv_text, is_ml_expert (Int8 0/1)``; extra columns ignored (listed)."""
     path = Path(path)
-    frame = read_table(path)
+    read = read_table(path)
+    frame = read.frame
     require_columns(frame, RATED_CV_COLUMNS, path.name)
     frame = frame.with_columns(parse_labels("is_ml_expert").alias("__label"))
     reason = _reason(
@@ -105,7 +106,7 @@ def load_rated_cvs(path: Path) -> LoadResult:
         "n_empty_text": int((rows["cv_text"] == "").sum()),
         "ignored_columns": [c for c in input_columns(frame) if c not in RATED_CV_COLUMNS],
     }
-    return LoadResult(rows=rows, quarantine=quarantine, stats=stats)
+    return read.merge(LoadResult(rows=rows, quarantine=quarantine, stats=stats))
 
 
 def load_companies(path: Path) -> LoadResult:
@@ -118,7 +119,8 @@ def load_companies(path: Path) -> LoadResult:
     comparator file has one); stats record which column was used.
     """
     path = Path(path)
-    frame = read_table(path)
+    read = read_table(path)
+    frame = read.frame
     require_columns(frame, COMPANY_COLUMNS, path.name)
     country_source = "country" if "country" in frame.columns else "headquarters" if "headquarters" in frame.columns else None
     frame = frame.with_columns(parse_count("headcount").alias("__headcount"))
@@ -152,7 +154,7 @@ def load_companies(path: Path) -> LoadResult:
         "country_column": country_source or "none",
         "ignored_columns": [c for c in input_columns(frame) if c not in used],
     }
-    return LoadResult(rows=rows, quarantine=quarantine, stats=stats)
+    return read.merge(LoadResult(rows=rows, quarantine=quarantine, stats=stats))
 
 
 def discover_batches(profiles_dir: Path) -> dict[str, Path]:
@@ -189,7 +191,8 @@ def load_profiles(path: Path, batch: str, known_company_ids: set[str] | None = N
     path = Path(path)
     check_partition_key(batch, "batch")
     source = f"profiles/{path.name}"
-    frame = read_table(path)
+    read = read_table(path)
+    frame = read.frame
     require_columns(frame, PROFILE_COLUMNS, source)
     unknown_company = (
         pl.col("company_id").is_in(sorted(known_company_ids)).not_() if known_company_ids is not None else pl.lit(False)
@@ -214,7 +217,7 @@ def load_profiles(path: Path, batch: str, known_company_ids: set[str] | None = N
         "n_companies": rows["company_id"].n_unique(),
         "ignored_columns": [c for c in input_columns(frame) if c not in PROFILE_COLUMNS],
     }
-    return LoadResult(rows=rows, quarantine=quarantine, stats=stats)
+    return read.merge(LoadResult(rows=rows, quarantine=quarantine, stats=stats), source=source)
 
 
 COMPANY_COUNT_SUFFIXES = ("_sampled", "_rejected", "_accepted")
@@ -231,7 +234,8 @@ def load_company_counts(path: Path) -> LoadResult:
     Rows: company_id, headcount and every count column as Float64.
     """
     path = Path(path)
-    frame = read_table(path)
+    read = read_table(path)
+    frame = read.frame
     require_columns(frame, ["company_id", "headcount"], path.name)
     filters = [c for c in input_columns(frame) if c.startswith("filter_")]
     llm_columns = [c for c in input_columns(frame) if c.endswith(COMPANY_COUNT_SUFFIXES) and not c.startswith("filter_")]
@@ -256,4 +260,4 @@ def load_company_counts(path: Path) -> LoadResult:
     stats = {"n_read": frame.height, "n_loaded": rows.height, "n_quarantined": quarantine.height,
              "n_zero_headcount": int((rows["headcount"] == 0).sum()), "filter_columns": filters, "llm_columns": llm_columns,
              "ignored_columns": [c for c in input_columns(frame) if c not in {"company_id", "headcount", *counts}]}
-    return LoadResult(rows=rows, quarantine=quarantine, stats=stats)
+    return read.merge(LoadResult(rows=rows, quarantine=quarantine, stats=stats))

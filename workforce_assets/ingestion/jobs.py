@@ -444,7 +444,8 @@ def _per_distinct(frame: pl.DataFrame, column: str, normaliser) -> pl.Expr:
 
 def _load_job_file(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     source = f"jobs/{path.name}"
-    frame = read_table(path)
+    read = read_table(path)
+    frame = read.frame
     original_columns = input_columns(frame)
     try:
         layout, mapping = detect_layout(original_columns, source)
@@ -480,7 +481,10 @@ def _load_job_file(path: Path) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
         if rejected.height else empty_quarantine()
     )
     rows = jobs.filter(pl.col("__reason").is_null()).select(list(JOB_SCHEMA)).cast(JOB_SCHEMA)
-    stats = {"layout": layout.name, **_counts(frame.height, rows, quarantine), **provenance}
+    if read.rejects.height:  # rows the CSV parser could not split into the header's fields
+        quarantine = pl.concat([read.rejects.with_columns(source=pl.lit(source)), quarantine])
+    stats = {"layout": layout.name, **_counts(frame.height + read.rejects.height, rows, quarantine), **provenance,
+             **read.stats}
     return rows, quarantine, stats
 
 
@@ -542,7 +546,8 @@ def load_job_records(paths: list[Path]) -> LoadResult:
     rows = pl.concat(parts) if parts else pl.DataFrame(schema=JOB_SCHEMA)
     quarantine = pl.concat(quarantines) if quarantines else empty_quarantine()
     stats = {
-        **_counts(sum(s["n_read"] for s in per_file.values()), rows, quarantine),
+        # a file not loaded is one quarantine row, so it counts as one row read: loaded + quarantined = read
+        **_counts(sum(s["n_read"] for s in per_file.values()) + len(unrecognised), rows, quarantine),
         "files_not_loaded": unrecognised,
         "layouts": {name: s["layout"] for name, s in per_file.items()},
         "files": per_file,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from workforce_assets.ingestion.inputs import discover_batches, load_companies, load_profiles, load_rated_cvs
@@ -215,27 +216,66 @@ def test_rows_with_the_same_empty_text_are_exact_duplicates(tmp_path):
     assert reasons(result) == {2: "exact duplicate of row 1", 4: "duplicate cv_id with conflicting values (row 3 kept)"}
 
 
-def test_row_with_more_fields_than_the_header_is_a_clear_error(tmp_path):
-    path = write(tmp_path / "rated_cvs.csv", "cv_id,cv_text,is_ml_expert\na,b,1,extra\n")
-    with pytest.raises(ValueError, match=r"rated_cvs\.csv: cannot be read as \.csv"):
-        load_rated_cvs(path)
+def test_a_ragged_row_is_quarantined_with_its_row_and_line_while_the_rest_loads(tmp_path):
+    """Issue 10: one ragged row rejected the whole file with polars' advice and no row number."""
+    path = write(tmp_path / "rated_cvs.csv",
+                 "cv_id,cv_text,is_ml_expert\na,b,1,extra\nc,d,0\ne,f\ng,h,1,\n")
+    result = load_rated_cvs(path)
+    assert result.rows["cv_id"].to_list() == ["c", "g"]  # a trailing empty field carries nothing: kept
+    assert reasons(result) == {1: "line 2 has 4 fields, the header has 3", 3: "line 4 has 2 fields, the header has 3"}
+    raw = dict(zip(result.quarantine["row_number"].to_list(), result.quarantine["raw"].to_list()))
+    assert raw[1] == "a,b,1,extra"
+    assert result.stats["n_read"] == result.stats["n_loaded"] + result.stats["n_quarantined"] == 4
+    assert result.stats["n_malformed_rows"] == 2
 
 
-def test_latin1_file_is_a_clear_error_naming_the_line_not_silently_altered(tmp_path):
-    """Issue 10: read as lossy UTF-8, 'Ingénieur' in a latin-1 file was stored as 'Ing\ufffdnieur', exit 0."""
+def test_blank_lines_are_skipped_and_counted_and_quoted_paragraphs_stay_one_field(tmp_path):
+    """Issue 10: blank lines were quarantined as `missing cv_id`; polars also split a quoted field at a blank line."""
+    path = write(tmp_path / "rated_cvs.csv",
+                 'cv_id,cv_text,is_ml_expert\n\na,"first paragraph\n\nsecond paragraph",1\n   \n,,\nb,x,0\n\n')
+    result = load_rated_cvs(path)
+    assert result.rows["cv_text"].to_list() == ["first paragraph\n\nsecond paragraph", "x"]
+    assert result.quarantine.is_empty()
+    assert result.stats["n_blank_lines"] == 4  # the empty lines, the spaces-only line and the ',,' line
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"])
+def test_encodings_are_detected_and_decoded_exactly(tmp_path, encoding):
+    """Issue 10: a latin-1 `Ingénieur` was stored as `Ing\ufffdnieur` (lossy UTF-8)."""
+    texts = ["Ingénieur ML à Zürich", "“quoted” – 5 €" if encoding == "cp1252" else "plain"]
     path = tmp_path / "rated_cvs.csv"
-    path.write_bytes("cv_id,cv_text,is_ml_expert\na,plain text,1\nb,Ingénieur ML,1\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"rated_cvs\.csv: not UTF-8: byte 0xe9 at line 3 .*iconv"):
+    path.write_bytes(f"cv_id,cv_text,is_ml_expert\na,{texts[0]},1\nb,{texts[1]},0\n".encode(encoding))
+    result = load_rated_cvs(path)
+    assert result.rows["cv_text"].to_list() == texts
+    expected = {"utf-16": "utf-16", "latin-1": "cp1252"}.get(encoding, encoding)  # latin-1 text is valid cp1252
+    assert result.stats["encoding"] == expected
+
+
+def test_binary_data_is_refused_not_decoded_into_garbage(tmp_path):
+    path = tmp_path / "rated_cvs.csv"
+    path.write_bytes(b"cv_id,cv_text,is_ml_expert\na,\x00\x00\x01\x00binary,1\n")
+    with pytest.raises(ValueError, match=r"rated_cvs\.csv: read as utf-8, line 2 holds the control character U\+0000"):
         load_rated_cvs(path)
-    path.write_text("cv_id,cv_text,is_ml_expert\nb,Ingénieur ML,1\n", encoding="utf-8")
-    assert load_rated_cvs(path).rows["cv_text"].to_list() == ["Ingénieur ML"]
+    path.write_bytes(b"cv_id,cv_text,is_ml_expert\na,\xe9t\xe9 \x02,1\n")  # no single-byte text has \x02
+    with pytest.raises(ValueError, match=r"read as cp1252, line 2 holds the control character U\+0002"):
+        load_rated_cvs(path)
 
 
-def test_parser_errors_are_cut_to_a_readable_size(tmp_path):
+def test_an_unclosed_quote_quarantines_its_line_and_the_rest_loads(tmp_path):
     """Issue 10: an unclosed quote put the whole file into an 8.9 MB exception message."""
     body = "".join(f"r{i},some long text number {i} that goes on for a while,1\n" for i in range(20_000))
     path = write(tmp_path / "rated_cvs.csv", 'cv_id,cv_text,is_ml_expert\nx,"unclosed,1\n' + body)
-    with pytest.raises(ValueError) as caught:
+    result = load_rated_cvs(path)
+    assert result.rows.height == 20_000
+    bad = result.quarantine.row(0, named=True)
+    assert bad["row_number"] == 1 and "quoted field opened on line 2 is not closed" in bad["reason"]
+    assert bad["raw"] == 'x,"unclosed,1' and len(bad["reason"]) < 300
+
+
+def test_too_many_malformed_rows_refuse_the_file_with_a_short_message(tmp_path):
+    body = "".join(f"r{i},text,1,{'x' * 500}\n" for i in range(1_200))
+    path = write(tmp_path / "rated_cvs.csv", "cv_id,cv_text,is_ml_expert\n" + body)
+    with pytest.raises(ValueError, match="more than 1000 malformed rows") as caught:
         load_rated_cvs(path)
     assert len(str(caught.value)) < 2_000
 

@@ -51,13 +51,16 @@ def test_every_row_of_each_real_job_file_is_accounted_for(real_jobs, job_files, 
     path = next(p for p in job_files if p.name == name)
     expected = xlsx_data_rows(path) if path.suffix == ".xlsx" else csv_data_rows(path)
     stats = real_jobs.stats["files"][name]
-    assert stats["n_read"] == expected
+    assert stats["n_read"] + stats.get("n_blank_lines", 0) == expected  # blank records are skipped and counted
     assert stats["n_read"] == stats["n_loaded"] + stats["n_quarantined"]
     assert real_jobs.rows.filter(pl.col("source_file") == name).height == stats["n_loaded"]
     assert real_jobs.quarantine.filter(pl.col("source") == f"jobs/{name}").height == stats["n_quarantined"]
-    # only rows without employer or title may be quarantined
-    assert set(real_jobs.quarantine.filter(pl.col("source") == f"jobs/{name}")["reason"]) <= {
-        "missing employer_name", "missing job_title", "missing employer_name and job_title"}
+    # only rows without employer or title may be quarantined, and rows the CSV parser cannot split: the
+    # H-1B extract's last line is cut off after 5 of its 9 fields (polars filled the rest with nulls)
+    reasons = set(real_jobs.quarantine.filter(pl.col("source") == f"jobs/{name}")["reason"])
+    malformed = {r for r in reasons if r.startswith("line ")}
+    assert reasons - malformed <= {"missing employer_name", "missing job_title", "missing employer_name and job_title"}
+    assert malformed == ({"line 27270 has 5 fields, the header has 9"} if name == H1B_FILE else set())
 
 
 def test_real_job_values_are_normalised(real_jobs):
