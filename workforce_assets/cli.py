@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -15,12 +16,21 @@ def _set_paths(args: argparse.Namespace, input_dir: Path) -> None:
     settings.set_run_paths(input_dir, Path(args.duckdb) if getattr(args, "duckdb", None) else None)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _run(input_dir: Path, selection: str | None) -> int:
     from workforce_assets.pipeline.runner import ensure_instance, materialize
 
     instance = ensure_instance()
     print(f"input: {input_dir}\nwarehouse: {settings.duckdb_path()}\ndagster instance: {settings.dagster_home()}")
-    report = materialize(input_dir, selection=selection, duckdb_path=settings.duckdb_path(), instance=instance)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a run as Ctrl-C does (run canceled, slots freed)
+    try:
+        report = materialize(input_dir, selection=selection, duckdb_path=settings.duckdb_path(), instance=instance)
+    except KeyboardInterrupt:
+        print("stopped: the current run is marked canceled; rerun the same command to continue", file=sys.stderr)
+        return 130
     ok = report.success
     print(f"{len(report.runs)} runs, {len(report.failed)} failed" + ("" if ok else f": {report.failed}"))
     return 0 if ok else 1

@@ -9,13 +9,18 @@ per batch (partitioned), so every batch's annotations exist before any posterior
 from __future__ import annotations
 
 import fcntl
+import os
+import re
 import shutil
+import threading
+import uuid
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.runs import SqliteRunStorage  # the public API has no "is this instance local?"
 
 from workforce_assets import settings
 from workforce_assets.pipeline.automation import batches_in
@@ -92,6 +97,112 @@ def recover_dead_runs(instance: dg.DagsterInstance, log=print) -> list[str]:
     return recovered
 
 
+FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+INVOCATION_TAG = "workforce/invocation"
+
+
+_WORKER_PID = re.compile(r"Started process for run \(pid: (\d+)\)")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def recover_dead_workers(instance: dg.DagsterInstance, log=print) -> list[str]:
+    """Fail the unfinished runs, launched from the UI or a sensor, whose run-worker process is gone.
+
+    Dagster's default run launcher cannot check a worker's health, so a UI run whose worker was killed stays
+    STARTED and keeps its pool slot. Its worker's pid is in the run's event log ("Started process for run
+    (pid: N)"); on a local instance (SQLite storage: the workers run on this machine) a pid that no longer
+    exists proves the run dead. Runs without a recorded pid are left alone.
+    """
+    if not isinstance(instance.run_storage, SqliteRunStorage):
+        return []
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))
+    recovered = []
+    for run in runs:
+        if run.tags.get(LAUNCHER_TAG[0]) == LAUNCHER_TAG[1]:
+            continue  # CLI runs: recover_dead_runs, under the runner lock
+        records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=50).records
+        messages = [r.event_log_entry.dagster_event.message or "" for r in records if r.event_log_entry.dagster_event]
+        pids = [int(m.group(1)) for text in messages if (m := _WORKER_PID.search(text))]
+        if pids and not _pid_alive(pids[-1]):
+            instance.report_run_failed(run, message=f"its run worker (pid {pids[-1]}) is gone (killed or crashed); "
+                                                    "marked failed by workforce-assets")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            recovered.append(run.run_id)
+            log(f"recovered run {run.run_id}: its worker (pid {pids[-1]}) is gone; marked failed, its pool slots freed")
+    return recovered
+
+
+def free_slots_of_finished_runs(instance: dg.DagsterInstance, log=print) -> list[str]:
+    """Free pool slots still held by runs that are finished or gone (a run worker killed after its run was
+    marked failed, e.g. by run monitoring). Safe at any time: a finished run never needs its slot."""
+    storage = instance.event_log_storage
+    freed = []
+    for run_id in storage.get_concurrency_run_ids():
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.status in FINISHED:
+            storage.free_concurrency_slots_for_run(run_id)
+            freed.append(run_id)
+            log(f"freed the pool slots of run {run_id} ({run.status.value if run else 'no longer recorded'})")
+    return freed
+
+
+def pool_holders(instance: dg.DagsterInstance, pools: list[str]) -> list[str]:
+    """'pool: run (status, launched by ...)' for each slot of ``pools`` held by an unfinished run."""
+    lines = []
+    for pool in pools:
+        info = instance.event_log_storage.get_concurrency_info(pool)
+        for slot in info.claimed_slots:
+            run = instance.get_run_by_id(slot.run_id)
+            origin = "this CLI" if run and run.tags.get(LAUNCHER_TAG[0]) == LAUNCHER_TAG[1] else "the UI, a sensor or another process"
+            status = run.status.value if run else "unknown"
+            lines.append(f"{pool}: run {slot.run_id} ({status}, step {slot.step_key}, started from {origin})")
+    return lines
+
+
+def _execute_interruptibly(job, instance: dg.DagsterInstance, log, **kwargs):
+    """``job.execute_in_process`` in a worker thread, so that Ctrl-C always reaches this runner.
+
+    In the main thread Dagster defers SIGINT to safe points, and a step waiting for a pool slot never
+    reaches one: Ctrl-C and SIGTERM were ignored while waiting ("Step blocked by limit for pool
+    duckdb_writer"). Here the main thread waits; on Ctrl-C the run is marked canceled, its slots are freed
+    and KeyboardInterrupt propagates (the process exits; DuckDB rolls back any open transaction).
+    """
+    invocation = uuid.uuid4().hex
+    tags = {**kwargs.pop("tags", {}), INVOCATION_TAG: invocation}
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["result"] = job.execute_in_process(instance=instance, tags=tags, **kwargs)
+        except BaseException as exc:  # re-raised in the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="workforce-run", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(timeout=0.25)
+    except KeyboardInterrupt:
+        for run in instance.get_runs(filters=dg.RunsFilter(tags={INVOCATION_TAG: invocation})):
+            if run.status not in FINISHED:
+                instance.report_run_canceled(run, message="interrupted (Ctrl-C) in workforce-assets")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            log(f"interrupted: run {run.run_id} marked canceled, its pool slots freed")
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def plan_phases(defs: dg.Definitions, selection: str | None) -> list[tuple[bool, list[dg.AssetKey]]]:
     """Ordered phases of (partitioned?, asset keys) covering the selection."""
     graph = defs.resolve_asset_graph()
@@ -165,18 +276,25 @@ def _materialize(instance, input_dir, selection, duckdb_path, batches, log) -> R
     all_batches = register_batches(instance, input_dir)
     batches = batches if batches is not None else all_batches
     report = RunReport()
+    recover_dead_workers(instance, log)
+    free_slots_of_finished_runs(instance, log)
     for index, (partitioned, keys) in enumerate(plan_phases(defs, selection)):
         job_name = f"cli_phase_{index}"
         job_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[dg.define_asset_job(
             job_name, selection=dg.AssetSelection.assets(*keys),
         )]))
         job = job_defs.resolve_job_def(job_name)
+        graph = job_defs.resolve_asset_graph()
+        pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
         names = ", ".join(k.to_user_string() for k in keys)
         for partition in (batches if partitioned else [None]):
             label = f"phase {index} [{partition}]" if partition else f"phase {index}"
             log(f"{label}: {names}")
-            result = job.execute_in_process(
-                instance=instance, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE,
+            for holder in pool_holders(instance, pools):
+                log(f"  waiting for a pool slot held by {holder}; it must finish (or be terminated in the UI). "
+                    "Ctrl-C stops this run.")
+            result = _execute_interruptibly(
+                job, instance, log, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE,
                 tags=dict([LAUNCHER_TAG]),
             )
             failed_checks = [
