@@ -85,9 +85,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from workforce_assets.pipeline.runner import ensure_instance
 
     ensure_instance()
-    command = ["dagster", "dev", "-m", "workforce_assets.definitions", "-h", args.host, "-p", str(args.port)]
+    # the executables of this command's own environment: the UI starts from any shell, activated or not
+    own_bin = Path(sys.executable).parent
+    if (settings.REPO_ROOT / "pyproject.toml").exists() and (own_bin / "dg").exists():
+        command = [str(own_bin / "dg"), "dev", "-h", args.host, "-p", str(args.port)]
+        os.chdir(settings.REPO_ROOT)  # dg finds the project by its pyproject.toml
+    else:  # an installed (non-editable) package: no project folder for dg
+        command = [str(own_bin / "dagster"), "dev", "-m", "workforce_assets.definitions", "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={settings.dagster_home()}", " ".join(command))
-    os.execvp(command[0], command)
+    os.execv(command[0], command)
     return 0
 
 
@@ -120,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     arrange.add_argument("--out", required=True)
     arrange.set_defaults(func=cmd_arrange_shared)
 
-    ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on the persistent instance")
+    ui = sub.add_parser("ui", help="start the Dagster UI (dg dev) on the persistent instance, sensors stopped")
     ui.add_argument("--input-dir")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)

@@ -12,7 +12,7 @@ import polars as pl
 
 from workforce_assets.annotation.names import parse_label
 
-from .annotations import load_annotations
+from .annotations import find_annotation_files, load_annotations
 from .normalize import parse_count
 from .result import LoadResult, empty_quarantine
 from .tables import (
@@ -26,7 +26,7 @@ from .tables import (
     require_columns,
 )
 
-__all__ = ["load_rated_cvs", "load_companies", "discover_batches", "load_profiles", "load_annotations",
+__all__ = ["load_rated_cvs", "load_companies", "discover_batches", "load_profiles", "load_annotations", "find_annotation_files",
            "load_company_counts"]
 
 RATED_CV_COLUMNS = ["cv_id", "cv_text", "is_ml_expert"]

@@ -62,6 +62,11 @@ class KeywordLearningSettings(dg.Config):
     seed: int = 0
 
 
+#: Steps that call vendors over the network are retried whole (answers already paid for are cached, so a
+#: retry only asks what is still missing); a vendor that answers nothing fails the blocking check instead.
+NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=20, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
 @dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "python"})
 def keyword_lists(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, embeddings: EmbeddingsResource, config: KeywordLearningSettings
@@ -168,7 +173,8 @@ def _llm_check_spec(asset_key: list[str]) -> dg.AssetCheckSpec:
 
 
 @dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, imported_annotations], pool=DUCKDB_POOL,
-          kinds={"duckdb", "openai"}, check_specs=[_llm_check_spec(["annotation", "rated_cv_llm_labels"])])
+          kinds={"duckdb", "openai"}, check_specs=[_llm_check_spec(["annotation", "rated_cv_llm_labels"])],
+          retry_policy=NETWORK_RETRY)
 def rated_cv_llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource) -> dg.MaterializeResult:
     """LLM annotators (litellm) on the rated CVs; cached by (model, prompt version, text hash)."""
     rows, meta, check = _llm_labels(context, warehouse, llm, _rated_items(warehouse))
@@ -180,7 +186,7 @@ def rated_cv_llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseR
 @dg.asset(
     key_prefix="annotation", group_name=GROUP, partitions_def=COMPANY_BATCHES,
     deps=[employee_profiles, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "openai"},
-    check_specs=[_llm_check_spec(["annotation", "llm_labels"])],
+    check_specs=[_llm_check_spec(["annotation", "llm_labels"])], retry_policy=NETWORK_RETRY,
 )
 def llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, llm: LLMResource) -> dg.MaterializeResult:
     """LLM annotators (litellm) on one batch of employee profiles; empty text stays missing."""

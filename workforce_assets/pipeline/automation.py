@@ -32,9 +32,11 @@ def batches_in(input_dir: Path) -> list[str]:
     return sorted(discover_batches(profiles)) if profiles.is_dir() else []
 
 
-@dg.sensor(job=batch_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=batch_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def new_company_batches(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """A new file in <input>/profiles/ becomes a partition, and only its batch's work runs."""
+    """A new file in <input>/profiles/ becomes a partition, and only its batch's work runs. Stopped by
+    default (nothing writes the warehouse unasked): switch it on in the UI (Automation) or with
+    `dagster sensor start new_company_batches`."""
     found = batches_in(settings.input_dir())
     known = set(context.instance.get_dynamic_partitions(COMPANY_BATCHES.name))
     new = [b for b in found if b not in known]

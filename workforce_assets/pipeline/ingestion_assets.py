@@ -5,6 +5,9 @@ Each loader writes its loaded rows to ``inputs.<name>`` and its rejected rows to
 """
 
 
+import hashlib
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
@@ -26,10 +29,26 @@ REJECT_TABLES = {
 }
 
 
+def content_version(paths: list[Path]) -> dg.DataVersion:
+    """A data version from the bytes of the input files (names and contents, streamed): the UI marks what
+    reads them stale when a file changes, and reruns with unchanged files can be skipped."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        digest.update(path.name.encode() + b"\0")
+        if path.exists():
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        digest.update(b"\0")
+    return dg.DataVersion(digest.hexdigest()[:20])
+
+
 def _store(
-    warehouse: WarehouseResource, name: str, result: LoadResult, partition: str | None = None
+    warehouse: WarehouseResource, name: str, result: LoadResult, partition: str | None = None,
+    sources: list[Path] | None = None,
 ) -> dg.MaterializeResult:
-    """Write loaded rows and rejects; metadata carries the loaded / quarantined counts."""
+    """Write loaded rows and rejects; metadata carries the loaded / quarantined counts; the data version is
+    the content hash of ``sources`` (the files read)."""
     table = f"inputs.{name}"
     rejects = result.quarantine
     if partition is None:  # rows and rejects in one transaction
@@ -39,19 +58,22 @@ def _store(
                               (REJECT_TABLES[name], rejects.with_columns(batch=pl.lit(partition)), "batch", partition)])
     return dg.MaterializeResult(
         metadata={**table_metadata(result.rows, table), **stats_metadata(result.stats)},
+        data_version=content_version(sources) if sources is not None else None,
     )
 
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def rated_cvs(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """CVs rated by humans (is_ml_expert): ground truth for annotator accuracy. Default input: the SIMULATED demo world (workforce_assets.demo)."""
-    return _store(warehouse, "rated_cvs", input_files.load_rated_cvs(inputs.require("rated_cvs.csv")))
+    path = inputs.require("rated_cvs.csv")
+    return _store(warehouse, "rated_cvs", input_files.load_rated_cvs(path), sources=[path])
 
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def companies(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Companies and their total headcount: the populations the employee samples come from. Default input: the SIMULATED demo world (workforce_assets.demo)."""
-    return _store(warehouse, "companies", input_files.load_companies(inputs.require("companies.csv")))
+    path = inputs.require("companies.csv")
+    return _store(warehouse, "companies", input_files.load_companies(path), sources=[path])
 
 
 @dg.asset(
@@ -70,13 +92,15 @@ def employee_profiles(context: dg.AssetExecutionContext, inputs: InputDirResourc
         raise FileNotFoundError(f"no profiles file for batch {batch!r} in {inputs.root / 'profiles'}")
     known = set(warehouse.read("inputs.companies")["company_id"].to_list())
     result = input_files.load_profiles(batches[batch], batch, known_company_ids=known)
-    return _store(warehouse, "employee_profiles", result, partition=batch)
+    return _store(warehouse, "employee_profiles", result, partition=batch, sources=[batches[batch]])
 
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def imported_annotations(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Precomputed labels (e.g. batch LLM jobs) from annotations/, long form; they are never recomputed. Default input: the SIMULATED demo world (workforce_assets.demo)."""
-    return _store(warehouse, "imported_annotations", input_files.load_annotations(inputs.root / "annotations"))
+    folder = inputs.root / "annotations"
+    return _store(warehouse, "imported_annotations", input_files.load_annotations(folder),
+                  sources=input_files.find_annotation_files(folder))
 
 
 @dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
@@ -87,8 +111,8 @@ def company_counts(inputs: InputDirResource, warehouse: WarehouseResource) -> dg
     if not path.exists():
         empty = LoadResult(rows=pl.DataFrame(schema={"company_id": pl.Utf8, "headcount": pl.Int64}),
                            stats={"n_read": 0, "file": "absent"})
-        return _store(warehouse, "company_counts", empty)
-    return _store(warehouse, "company_counts", input_files.load_company_counts(path))
+        return _store(warehouse, "company_counts", empty, sources=[])
+    return _store(warehouse, "company_counts", input_files.load_company_counts(path), sources=[path])
 
 
 JOB_FILES_CHECK = "job_files_recognised"
@@ -104,7 +128,7 @@ def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.Ma
     """US DOL disclosure records from jobs/, normalised (USPS states, annual wages, employer keys). Default input: the SIMULATED demo world (workforce_assets.demo)."""
     paths = job_files.find_job_files(inputs.root / "jobs")
     result = job_files.load_job_records(paths)
-    stored = _store(warehouse, "job_records", result)
+    stored = _store(warehouse, "job_records", result, sources=paths)
     not_loaded = result.stats.get("files_not_loaded", {})
     check = dg.AssetCheckResult(
         check_name=JOB_FILES_CHECK, passed=not not_loaded, severity=dg.AssetCheckSeverity.ERROR,
@@ -113,7 +137,7 @@ def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.Ma
         metadata={"files_not_loaded": dg.MetadataValue.json(not_loaded),
                   "layouts": dg.MetadataValue.json(result.stats.get("layouts", {}))},
     )
-    return dg.MaterializeResult(metadata=stored.metadata, check_results=[check])
+    return dg.MaterializeResult(metadata=stored.metadata, data_version=stored.data_version, check_results=[check])
 
 
 @dg.asset(

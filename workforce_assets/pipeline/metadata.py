@@ -41,10 +41,18 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def column_schema(df: pl.DataFrame) -> dg.TableSchema:
+    """The frame's columns and types as Dagster's column schema (shown on the asset page)."""
+    return dg.TableSchema(columns=[dg.TableColumn(name=name, type=str(dtype)) for name, dtype in df.schema.items()])
+
+
 def table_metadata(df: pl.DataFrame, table: str, preview_rows: int = 10) -> dict[str, Any]:
-    """Row count, the warehouse table name and a markdown preview."""
+    """Row count, the warehouse table name (also as ``dagster/table_name``), the column schema and a
+    markdown preview with long text cut and floats rounded to 4 significant digits."""
     meta: dict[str, Any] = {
         "dagster/row_count": dg.MetadataValue.int(df.height),
+        "dagster/table_name": dg.MetadataValue.text(table),
+        "dagster/column_schema": dg.MetadataValue.table_schema(column_schema(df)),
         "table": dg.MetadataValue.text(table),
     }
     if df.height:
@@ -52,6 +60,8 @@ def table_metadata(df: pl.DataFrame, table: str, preview_rows: int = 10) -> dict
         for col, dtype in preview.schema.items():
             if dtype == pl.Utf8:
                 preview = preview.with_columns(pl.col(col).str.slice(0, 60))
+            elif dtype.is_float():
+                preview = preview.with_columns(pl.col(col).round_sig_figs(4))
         meta["preview"] = dg.MetadataValue.md(markdown_table(preview))
     return meta
 

@@ -23,7 +23,7 @@ import dagster as dg
 from dagster._core.storage.runs import SqliteRunStorage  # the public API has no "is this instance local?"
 
 from workforce_assets import settings
-from workforce_assets.pipeline.automation import batches_in
+from workforce_assets.pipeline.automation import batch_job, batches_in, shared_job
 from workforce_assets.pipeline.definitions import build_definitions
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES
 
@@ -31,6 +31,7 @@ from workforce_assets.pipeline.partitions import COMPANY_BATCHES
 #: Tag on every run this runner starts: runs of a runner that died (SIGKILL, OOM) are found by it.
 LAUNCHER_TAG = ("workforce/launcher", "cli")
 LOCK_FILE = "workforce-cli.lock"
+BATCH_JOB, SHARED_JOB = batch_job.name, shared_job.name
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED,
               dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.CANCELING)
 
@@ -278,13 +279,10 @@ def _materialize(instance, input_dir, selection, duckdb_path, batches, log) -> R
     report = RunReport()
     recover_dead_workers(instance, log)
     free_slots_of_finished_runs(instance, log)
+    graph = defs.resolve_asset_graph()
     for index, (partitioned, keys) in enumerate(plan_phases(defs, selection)):
-        job_name = f"cli_phase_{index}"
-        job_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[dg.define_asset_job(
-            job_name, selection=dg.AssetSelection.assets(*keys),
-        )]))
-        job = job_defs.resolve_job_def(job_name)
-        graph = job_defs.resolve_asset_graph()
+        # jobs of the definitions, so the UI lists, opens and re-executes these runs
+        job = defs.resolve_job_def(BATCH_JOB if partitioned else SHARED_JOB)
         pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
         names = ", ".join(k.to_user_string() for k in keys)
         for partition in (batches if partitioned else [None]):
@@ -295,7 +293,7 @@ def _materialize(instance, input_dir, selection, duckdb_path, batches, log) -> R
                     "Ctrl-C stops this run.")
             result = _execute_interruptibly(
                 job, instance, log, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE,
-                tags=dict([LAUNCHER_TAG]),
+                tags=dict([LAUNCHER_TAG]), asset_selection=keys,
             )
             failed_checks = [
                 f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"

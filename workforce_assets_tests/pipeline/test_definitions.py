@@ -1,6 +1,7 @@
 """The code location loads with every asset of the mission, grouped, with checks, jobs, sensor and schedules."""
 
 import dagster as dg
+import pytest
 
 EXPECTED_TABLE_ASSETS = {
     "inputs/rated_cvs", "inputs/companies", "inputs/employee_profiles", "inputs/job_records", "inputs/quarantine",
@@ -62,3 +63,87 @@ def test_runner_phases_put_every_batch_annotation_before_posteriors():
     for partitioned, keys in phases:
         graph = defs.resolve_asset_graph()
         assert all(graph.get(k).is_partitioned == partitioned for k in keys)
+
+
+def _dg(args: list[str], env_extra: dict, timeout: int = 300):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from workforce_assets import settings
+
+    dg_bin = Path(sys.executable).parent / "dg"
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}  # as a newcomer: nothing activated
+    return subprocess.run([str(dg_bin), *args], cwd=settings.REPO_ROOT, env={**env, **env_extra},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_dg_check_defs_passes_without_warnings(tmp_path):
+    done = _dg(["check", "defs"], {"DAGSTER_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All definitions loaded successfully" in done.stdout + done.stderr
+    assert "Warning" not in done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_dg_launch_materializes_an_asset_without_supersession_warnings(tmp_path):
+    import duckdb
+
+    from workforce_assets.pipeline.runner import ensure_instance
+
+    inputs = tmp_path / "input"
+    inputs.mkdir()
+    (inputs / "companies.csv").write_text("company_id,company_name,headcount\nc1,Acme,10\nc2,Beta,20\n")
+    home = tmp_path / "home"
+    ensure_instance(home)
+    db = tmp_path / "w.duckdb"
+    done = _dg(["launch", "--assets", "inputs/companies"],
+               {"DAGSTER_HOME": str(home), "WORKFORCE_INPUT_DIR": str(inputs), "WORKFORCE_DUCKDB_PATH": str(db)})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "SupersessionWarning" not in done.stdout + done.stderr
+    with duckdb.connect(str(db), read_only=True) as conn:
+        assert conn.execute("select count(*) from inputs.companies").fetchone()[0] == 2
+
+
+def test_nothing_writes_unasked_sensors_and_schedules_start_stopped():
+    from workforce_assets.definitions import defs
+
+    assert defs.resolve_sensor_def("new_company_batches").default_status == dg.DefaultSensorStatus.STOPPED
+    for name in ("weekly_batch_backfill", "nightly_shared_refresh"):
+        assert defs.resolve_schedule_def(name).default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_every_asset_has_a_source_code_version_and_owners(tmp_path, monkeypatch):
+    from workforce_assets.definitions import defs
+    from workforce_assets.pipeline import definitions as definitions_module
+    from workforce_assets.pipeline import labor_assets
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.code_version and len(node.code_version) == 16, key
+            assert node.owners == ["team:workforce_assets"], key
+    before = definitions_module.source_code_version(labor_assets)
+    # a changed file of the core package the module calls changes the version
+    fake_root = tmp_path / "pkg"
+    import shutil
+    shutil.copytree(definitions_module.PACKAGE_ROOT, fake_root, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(definitions_module, "PACKAGE_ROOT", fake_root)
+    monkeypatch.setattr(definitions_module.inspect, "getfile", lambda m: str(fake_root / "pipeline" / "labor_assets.py"))
+    assert definitions_module.source_code_version(labor_assets) == before
+    (fake_root / "labor" / "salary.py").write_text((fake_root / "labor" / "salary.py").read_text() + "\n# changed\n")
+    assert definitions_module.source_code_version(labor_assets) != before
+
+
+def test_input_data_versions_follow_file_contents(tmp_path):
+    from workforce_assets.pipeline.ingestion_assets import content_version
+
+    path = tmp_path / "companies.csv"
+    path.write_text("company_id,company_name,headcount\nc1,Acme,10\n")
+    first = content_version([path])
+    assert content_version([path]) == first
+    path.write_text("company_id,company_name,headcount\nc1,Acme,11\n")
+    assert content_version([path]) != first

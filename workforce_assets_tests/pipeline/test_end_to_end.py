@@ -137,3 +137,26 @@ def test_joint_posterior_is_fitted_once_and_reused(materialized_demo):
     by_company = dict(zip(joint["company_id"].to_list(), joint["draws"].to_list()))
     assert stored.height > 0
     assert all(by_company[c] == d for c, d in zip(stored["company_id"].to_list(), stored["draws"].to_list()))
+
+
+def test_cli_runs_belong_to_jobs_of_the_definitions_and_re_execute(materialized_demo):
+    """Issue 13: the CLI's runs were filed under cli_phase_N jobs the definitions did not contain ("Pipeline
+    not found", Re-execute disabled). Now they use the definitions' jobs and re-execute as from the UI."""
+    import dagster as dg
+
+    from workforce_assets.definitions import defs
+    from workforce_assets_tests.pipeline import reexecution_target
+
+    instance = materialized_demo.instance
+    runs = instance.get_runs()
+    assert runs and {r.job_name for r in runs} <= {"shared_assets_job", "company_batch_job"}
+    for name in {r.job_name for r in runs}:
+        assert defs.resolve_job_def(name) is not None
+    parent = next(r for r in runs if r.job_name == "shared_assets_job"
+                  and dg.AssetKey(["inputs", "companies"]) in (r.asset_selection or set()))
+    result = dg.execute_job(
+        dg.reconstructable(reexecution_target.shared_assets_job), instance=instance,
+        reexecution_options=dg.ReexecutionOptions(parent_run_id=parent.run_id, step_selection=["inputs__companies"]),
+    )
+    assert result.success
+    assert instance.get_run_by_id(result.run_id).parent_run_id == parent.run_id
