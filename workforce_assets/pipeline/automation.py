@@ -1,4 +1,12 @@
-"""Jobs, the sensor that turns new profile files into partitions, and schedules."""
+"""Jobs, declarative automation, the sensor that turns new profile files into partitions, and schedules.
+
+Automation (every condition in :func:`automation_condition_for`, evaluated by the sensor
+``workforce_automation``, stopped by default): a new or changed batch file (a runless materialization of
+``inputs/profile_files`` with a new content hash) -> that batch's profiles, labels and matrix -> the joint fit ->
+every batch's posteriors (the joint fit changes all of them) -> totals and report. The shared inputs
+(rated CVs, companies, job files, annotations) are reloaded on a weekly cron and everything downstream of
+them follows; nothing else reruns.
+"""
 
 
 from pathlib import Path
@@ -32,33 +40,46 @@ def batches_in(input_dir: Path) -> list[str]:
     return sorted(discover_batches(profiles)) if profiles.is_dir() else []
 
 
-@dg.sensor(job=batch_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+WEEKLY_REFIT_CRON = "0 3 * * 0"
+
+
+#: Eager, but not while a parent is about to be requested: an asset with two paths from one change (the
+#: report reads log-debias and the totals, both downstream of the joint fit) then runs once, after both.
+FOLLOW_UPSTREAM = (dg.AutomationCondition.eager()
+                   & ~dg.AutomationCondition.any_deps_match(dg.AutomationCondition.will_be_requested()))
+
+
+def automation_condition_for(spec: dg.AssetSpec) -> dg.AutomationCondition:
+    """Shared inputs: reloaded on the weekly cron. Everything else follows exactly what changed upstream (a
+    batch file's new content hash, the joint fit, a reload), once, and nothing more."""
+    if spec.key.path[0] == "inputs" and spec.partitions_def is None and spec.key.path[-1] != "quarantine":
+        return dg.AutomationCondition.on_cron(WEEKLY_REFIT_CRON)
+    return FOLLOW_UPSTREAM
+
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "workforce_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.STOPPED,
+    minimum_interval_seconds=60,
+    description="Evaluates every asset's automation condition (see workforce_assets.pipeline.automation). "
+                "Stopped by default: nothing writes the warehouse unasked.",
+)
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def new_company_batches(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """A new file in <input>/profiles/ becomes a partition, and only its batch's work runs. Stopped by
-    default (nothing writes the warehouse unasked): switch it on in the UI (Automation) or with
-    `dagster sensor start new_company_batches`."""
-    found = batches_in(settings.input_dir())
+    """A new file in <input>/profiles/ becomes a partition, and every batch file is observed (its content
+    hash, reported as a runless materialization of inputs/profile_files), so workforce_automation runs exactly the new or changed batches. Stopped by default (nothing writes
+    the warehouse unasked): switch it on in the UI (Automation) with workforce_automation."""
+    from workforce_assets.pipeline.ingestion_assets import changed_profile_file_events
+
+    input_dir = settings.input_dir()
+    found = batches_in(input_dir)
     known = set(context.instance.get_dynamic_partitions(COMPANY_BATCHES.name))
     new = [b for b in found if b not in known]
-    if not new:
-        return dg.SkipReason(f"no new batch among {len(found)} profile files")
+    changed = changed_profile_file_events(context.instance, input_dir)
+    if not new and not changed:
+        return dg.SkipReason(f"no new or changed batch among {len(found)} profile files")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=b, run_key=f"batch-{b}") for b in new],
-        dynamic_partitions_requests=[COMPANY_BATCHES.build_add_request(new)],
+        asset_events=changed,
+        dynamic_partitions_requests=[COMPANY_BATCHES.build_add_request(new)] if new else [],
     )
-
-
-@dg.schedule(job=batch_job, cron_schedule="0 3 * * 0", default_status=dg.DefaultScheduleStatus.STOPPED)
-def weekly_batch_backfill(context: dg.ScheduleEvaluationContext):
-    """Re-run every registered batch weekly (new LLM annotators, refreshed annotator parameters)."""
-    for key in context.instance.get_dynamic_partitions(COMPANY_BATCHES.name):
-        yield dg.RunRequest(partition_key=key, run_key=f"{key}-{context.scheduled_execution_time:%Y%m%d}")
-
-
-nightly_shared_refresh = dg.ScheduleDefinition(
-    name="nightly_shared_refresh",
-    job=shared_job,
-    cron_schedule="0 2 * * *",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Reload inputs and refit the labor models and totals every night.",
-)

@@ -10,7 +10,13 @@ from types import ModuleType
 import dagster as dg
 
 from workforce_assets.pipeline import annotation_assets, headcount_assets, ingestion_assets, labor_assets, report_assets
-from workforce_assets.pipeline.automation import batch_job, new_company_batches, nightly_shared_refresh, shared_job, weekly_batch_backfill
+from workforce_assets.pipeline.automation import (
+    automation_condition_for,
+    automation_sensor,
+    batch_job,
+    new_company_batches,
+    shared_job,
+)
 from workforce_assets.pipeline.checks import ALL_CHECKS
 from workforce_assets.pipeline.resources import default_resources
 
@@ -45,25 +51,28 @@ def source_code_version(module: ModuleType) -> str:
 
 
 def _versioned_assets() -> list:
-    """Every asset, with the code version of the module that defines it and the owners."""
+    """Every asset, with the code version of the module that defines it, the owners and its automation
+    condition (:func:`workforce_assets.pipeline.automation.automation_condition_for`)."""
     versions = {module.__name__: source_code_version(module) for module in ASSET_MODULES}
     assets = []
     for definition in dg.load_assets_from_modules(ASSET_MODULES):
+        if not definition.is_executable:  # external assets (the input files themselves): nothing to version
+            assets.append(definition)
+            continue
         module = definition.op.compute_fn.decorated_fn.__module__
         version = versions[module]
-        assets += dg.map_asset_specs(lambda spec, v=version: spec.replace_attributes(code_version=v, owners=OWNERS),
-                                     [definition])
+        assets += dg.map_asset_specs(lambda spec, v=version: spec.replace_attributes(
+            code_version=v, owners=OWNERS, automation_condition=automation_condition_for(spec)), [definition])
     return assets
 
 
 def build_definitions(input_dir: str | Path | None = None, duckdb_path: str | Path | None = None) -> dg.Definitions:
     """Definitions with resources bound to an input directory and a DuckDB file (defaults: environment)."""
     return dg.Definitions(
-        assets=_versioned_assets(),
+        assets=[*_versioned_assets(), ingestion_assets.profile_files],
         asset_checks=ALL_CHECKS,
         jobs=[batch_job, shared_job],
-        sensors=[new_company_batches],
-        schedules=[weekly_batch_backfill, nightly_shared_refresh],
+        sensors=[new_company_batches, automation_sensor],
         resources=default_resources(input_dir, duckdb_path),
         executor=dg.in_process_executor,
     )

@@ -76,11 +76,50 @@ def companies(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.Mate
     return _store(warehouse, "companies", input_files.load_companies(path), sources=[path])
 
 
+PROFILE_FILES = dg.AssetKey(["inputs", "profile_files"])
+DATA_VERSION_TAG = "dagster/data_version"  # how Dagster records an event's data version
+
+
+def profile_file_versions(input_dir: Path) -> dict[str, dg.DataVersion]:
+    """Batch -> content hash of its file in ``<input>/profiles/``."""
+    folder = Path(input_dir) / "profiles"
+    if not folder.is_dir():
+        return {}
+    return {batch: content_version([path]) for batch, path in input_files.discover_batches(folder).items()}
+
+
+def _recorded_version(instance: dg.DagsterInstance, batch: str) -> str | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=PROFILE_FILES, asset_partitions=[batch]), limit=1).records
+    event = records[0].asset_materialization if records else None
+    return (event.tags or {}).get(DATA_VERSION_TAG) if event else None
+
+
+def changed_profile_file_events(instance: dg.DagsterInstance, input_dir: Path) -> list[dg.AssetMaterialization]:
+    """For each batch file that is new or changed since last recorded, a runless materialization of the
+    external asset ``inputs/profile_files`` (the file appeared or changed outside Dagster) carrying its
+    content hash as data version: reported, it makes exactly that batch stale for the UI and for
+    declarative automation."""
+    return [dg.AssetMaterialization(asset_key=PROFILE_FILES, partition=batch, tags={DATA_VERSION_TAG: version.value},
+                                    description="batch file new or changed (content hash)")
+            for batch, version in profile_file_versions(input_dir).items()
+            if _recorded_version(instance, batch) != version.value]
+
+
+#: An external asset: the files themselves. `workforce-assets run` and the sensor new_company_batches report a
+#: runless materialization per new or changed batch file (its content hash), so it marks its batch stale.
+profile_files = dg.AssetSpec(
+    PROFILE_FILES, partitions_def=COMPANY_BATCHES, group_name=GROUP, owners=["team:workforce_assets"],
+    description="The batch files in <input>/profiles/, one partition each, versioned by content hash (recorded by "
+                "`workforce-assets run` and by the sensor new_company_batches when a file is new or changed).",
+)
+
+
 @dg.asset(
     key_prefix="inputs",
     group_name=GROUP,
     partitions_def=COMPANY_BATCHES,
-    deps=[companies],
+    deps=[companies, PROFILE_FILES],
     pool=DUCKDB_POOL,
     kinds={"duckdb", "polars"},
 )

@@ -25,6 +25,7 @@ from dagster._core.storage.runs import SqliteRunStorage  # the public API has no
 from workforce_assets import settings
 from workforce_assets.pipeline.automation import batch_job, batches_in, shared_job
 from workforce_assets.pipeline.definitions import build_definitions
+from workforce_assets.pipeline.ingestion_assets import changed_profile_file_events
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES
 
 
@@ -53,14 +54,26 @@ class RunReport:
 
 
 def ensure_instance(home: Path | None = None) -> dg.DagsterInstance:
-    """The persistent instance in $DAGSTER_HOME (default .dagster_home/), configured by the repo's dagster.yaml."""
+    """The persistent instance in $DAGSTER_HOME (default .dagster_home/), configured by the repo's dagster.yaml.
+
+    Creating a fresh home's SQLite storages is serialised by a file lock: two runs started at once on a new
+    home raced in the schema migration ("Version table 'alembic_version' has more than one head present").
+    """
     home = Path(home) if home else settings.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    template = settings.REPO_ROOT / "dagster.yaml"
-    if not config.exists() and template.exists():
-        shutil.copyfile(template, config)
-    return dg.DagsterInstance.from_config(str(home))
+    with open(home / ".workforce-init.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            config = home / "dagster.yaml"
+            template = settings.REPO_ROOT / "dagster.yaml"
+            if not config.exists() and template.exists():
+                shutil.copyfile(template, config)
+            instance = dg.DagsterInstance.from_config(str(home))
+            instance.get_runs(limit=1)  # creates (or migrates) the storages while the lock is held
+            instance.get_dynamic_partitions("company_batches")
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return instance
 
 
 @contextmanager
@@ -279,6 +292,8 @@ def _materialize(instance, input_dir, selection, duckdb_path, batches, log) -> R
     report = RunReport()
     recover_dead_workers(instance, log)
     free_slots_of_finished_runs(instance, log)
+    for event in changed_profile_file_events(instance, input_dir):  # new or changed batch files
+        instance.report_runless_asset_event(event)
     graph = defs.resolve_asset_graph()
     for index, (partitioned, keys) in enumerate(plan_phases(defs, selection)):
         # jobs of the definitions, so the UI lists, opens and re-executes these runs

@@ -17,7 +17,7 @@ from workforce_assets.ingestion.inputs import load_companies, load_profiles, loa
 from workforce_assets.ingestion.jobs import load_job_records
 from workforce_assets.ingestion.tables import decode_text
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 cells = st.one_of(
     st.text(max_size=12),

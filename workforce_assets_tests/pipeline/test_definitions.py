@@ -34,7 +34,7 @@ def test_partitioned_assets_use_company_batches():
     graph = defs.resolve_asset_graph()
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned}
     assert partitioned == {
-        "inputs/employee_profiles", "annotation/filter_labels", "annotation/llm_labels",
+        "inputs/profile_files", "inputs/employee_profiles", "annotation/filter_labels", "annotation/llm_labels",
         "annotation/annotation_matrix", "headcount/company_posteriors",
     }
     for key in partitioned:
@@ -46,7 +46,7 @@ def test_jobs_sensors_schedules_and_checks_are_defined():
 
     assert defs.resolve_job_def("company_batch_job") is not None
     assert defs.resolve_sensor_def("new_company_batches") is not None
-    assert defs.resolve_schedule_def("weekly_batch_backfill") is not None
+    assert defs.resolve_sensor_def("workforce_automation") is not None
     check_names = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
     assert {"cv_id_unique", "posteriors_are_coherent", "profile_annotators_have_parameters"} <= check_names
 
@@ -110,9 +110,8 @@ def test_dg_launch_materializes_an_asset_without_supersession_warnings(tmp_path)
 def test_nothing_writes_unasked_sensors_and_schedules_start_stopped():
     from workforce_assets.definitions import defs
 
-    assert defs.resolve_sensor_def("new_company_batches").default_status == dg.DefaultSensorStatus.STOPPED
-    for name in ("weekly_batch_backfill", "nightly_shared_refresh"):
-        assert defs.resolve_schedule_def(name).default_status == dg.DefaultScheduleStatus.STOPPED
+    for name in ("new_company_batches", "workforce_automation"):
+        assert defs.resolve_sensor_def(name).default_status == dg.DefaultSensorStatus.STOPPED
 
 
 def test_every_asset_has_a_source_code_version_and_owners(tmp_path, monkeypatch):

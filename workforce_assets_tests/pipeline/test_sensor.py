@@ -1,41 +1,39 @@
-"""A new profiles file becomes a partition and a run request for its batch only."""
+"""A new profiles file becomes a partition; a new or changed file is recorded (its content hash)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import dagster as dg
 
 
-def _write_batch(profiles, name: str) -> None:
+def _write_batch(profiles, name: str, text: str = "hello") -> None:
     profiles.mkdir(parents=True, exist_ok=True)
-    (profiles / f"{name}.csv").write_text("profile_id,company_id,profile_text\np1,c1,hello\n")
+    (profiles / f"{name}.csv").write_text(f"profile_id,company_id,profile_text\np1,c1,{text}\n")
 
 
-def test_sensor_registers_only_new_batches(tmp_path, monkeypatch):
+def _apply(instance, result) -> None:
+    """What the sensor daemon does with a sensor result."""
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions("company_batches", list(request.partition_keys))
+    for event in result.asset_events:
+        instance.report_runless_asset_event(event)
+
+
+def test_sensor_registers_new_batches_and_records_new_or_changed_files(tmp_path, monkeypatch):
     from workforce_assets.pipeline.automation import new_company_batches
 
     monkeypatch.setenv("WORKFORCE_INPUT_DIR", str(tmp_path))
     _write_batch(tmp_path / "profiles", "batch_a")
-    instance = dg.DagsterInstance.ephemeral()
-
-    result = new_company_batches(dg.build_sensor_context(instance=instance))
-    assert [r.partition_key for r in result.run_requests] == ["batch_a"]
-    assert result.dynamic_partitions_requests[0].partition_keys == ["batch_a"]
-    instance.add_dynamic_partitions("company_batches", ["batch_a"])
-
-    skipped = new_company_batches(dg.build_sensor_context(instance=instance))
-    assert isinstance(skipped, dg.SkipReason)
-
-    _write_batch(tmp_path / "profiles", "batch_b")
-    result = new_company_batches(dg.build_sensor_context(instance=instance))
-    assert [r.partition_key for r in result.run_requests] == ["batch_b"]
-
-
-def test_weekly_schedule_requests_every_registered_batch():
-    from workforce_assets.pipeline.automation import weekly_batch_backfill
-
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("company_batches", ["b1", "b2"])
-        requests = list(weekly_batch_backfill(dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 11, 22, 3))))
-    assert sorted(r.partition_key for r in requests) == ["b1", "b2"]
+        result = new_company_batches(dg.build_sensor_context(instance=instance))
+        assert result.dynamic_partitions_requests[0].partition_keys == ["batch_a"]
+        assert [e.partition for e in result.asset_events] == ["batch_a"]
+        assert not result.run_requests  # runs are automation's decision (workforce_automation)
+        _apply(instance, result)
+
+        assert isinstance(new_company_batches(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+
+        _write_batch(tmp_path / "profiles", "batch_b")
+        _write_batch(tmp_path / "profiles", "batch_a", "changed text")
+        result = new_company_batches(dg.build_sensor_context(instance=instance))
+        assert result.dynamic_partitions_requests[0].partition_keys == ["batch_b"]
+        assert sorted(e.partition for e in result.asset_events) == ["batch_a", "batch_b"]
