@@ -24,6 +24,7 @@ import numpy as np
 
 import workforce_assets  # noqa: F401  (HF_HUB_OFFLINE before sentence-transformers is imported)
 from workforce_assets import settings
+from workforce_assets.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +96,15 @@ class LocalSentenceTransformerBackend:
         texts = _check_texts(texts)
         if not texts:
             return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
-        return np.asarray(self.model.encode(texts, batch_size=self.batch_size, show_progress_bar=False),
-                          dtype=np.float32)
+        progress = Progress("embedding texts (local)", len(texts), logger, unit="texts")
+        chunk = self.batch_size * 16  # progress about every 16 batches
+        parts = []
+        for start in range(0, len(texts), chunk):
+            part = texts[start:start + chunk]
+            parts.append(np.asarray(self.model.encode(part, batch_size=self.batch_size, show_progress_bar=False),
+                                    dtype=np.float32))
+            progress.update(start + len(part))
+        return np.concatenate(parts)
 
     def keybert_model(self):
         return self.model  # KeyBERT wraps a loaded SentenceTransformer itself

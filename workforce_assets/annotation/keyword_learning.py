@@ -21,6 +21,7 @@ learned phrase can be matched back in text by :mod:`keywords` (word boundaries, 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -38,9 +39,12 @@ from workforce_assets.annotation.keywords import (
     apply_keyword_filters,
     keyword_hits,
 )
+from workforce_assets.progress import Progress
 
 _SEGMENT_BREAK = re.compile(r"[^\w\s\-]+")  # punctuation ends a phrase
 _TOKEN_SPLIT = re.compile(r"[\s\-_]+")  # the same separators the filters accept between words
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,14 @@ def extract_keybert_candidates(items: pl.DataFrame, keybert_model, config: Keywo
         vectorizer.fit(docs)
     except ValueError as exc:  # "After pruning, no terms remain"
         raise ValueError(f"no candidate phrase occurs in {min_df}+ items ({texted.height} items): {exc}") from exc
-    keywords = KeyBERT(model=keybert_model).extract_keywords(
-        docs, vectorizer=vectorizer, top_n=config.top_n, use_mmr=config.use_mmr, diversity=config.diversity)
+    keybert = KeyBERT(model=keybert_model)
+    # the embeddings KeyBERT would compute, computed here in chunks so that progress is logged
+    doc_embeddings = _embed_with_progress(keybert.model, docs, "KeyBERT: embedding documents")
+    words = vectorizer.get_feature_names_out().tolist()
+    word_embeddings = _embed_with_progress(keybert.model, words, "KeyBERT: embedding candidate phrases")
+    keywords = keybert.extract_keywords(
+        docs, vectorizer=vectorizer, top_n=config.top_n, use_mmr=config.use_mmr, diversity=config.diversity,
+        doc_embeddings=doc_embeddings, word_embeddings=word_embeddings)
     if len(docs) == 1:
         keywords = [keywords]
     rows = [(item_id, phrase, float(score), rank)
@@ -251,6 +261,16 @@ def select_keywords(scores: pl.DataFrame, config: KeywordLearningConfig = Keywor
         pl.when(pl.col("group").is_not_null()).then(pl.col("group_rank")).otherwise(None).cast(pl.Int32)
         .alias("group_rank")
     ).drop("_strength", "candidate_group").sort("group", "group_rank", "phrase", nulls_last=True)
+
+
+def _embed_with_progress(backend, texts: list[str], what: str, chunk: int = 512) -> np.ndarray:
+    """``backend.embed`` (a KeyBERT backend) over ``texts`` in chunks, logging done / total, rate, time left."""
+    progress = Progress(what, len(texts), logger, unit="texts")
+    parts = []
+    for start in range(0, len(texts), chunk):
+        parts.append(np.asarray(backend.embed(texts[start:start + chunk])))
+        progress.update(min(start + chunk, len(texts)))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
 
 def learn_keywords(rated: pl.DataFrame, candidates: pl.DataFrame,

@@ -39,6 +39,7 @@ import polars as pl
 import workforce_assets  # noqa: F401  (sets LITELLM_LOCAL_MODEL_COST_MAP before litellm is imported)
 from workforce_assets import settings
 from workforce_assets.annotation.names import canonical_annotator_name
+from workforce_assets.progress import Progress
 from workforce_assets.warehouse import connect
 
 logger = logging.getLogger(__name__)
@@ -514,15 +515,6 @@ def _prepare_items(items: pl.DataFrame) -> pl.DataFrame:
 
 _OPTION_NAMES = ("timeout_s", "max_retries", "backoff_base_s", "backoff_max_s", "retry_after_cap_s",
                  "breaker_failures", "deadline_s", "max_answer_chars")
-PROGRESS_EVERY_S = 10.0
-
-
-def _progress(done: int, total: int, started: float, spent_usd: float) -> None:
-    elapsed = time.monotonic() - started
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else float("nan")
-    logger.info("LLM annotation: %d / %d calls done, %.1f calls/s, about %.0f s left, $%.4f spent",
-                done, total, rate, left, spent_usd)
 
 
 async def annotate_with_llms_async(
@@ -621,7 +613,7 @@ async def annotate_with_llms_async(
                         annotator.name, len(foreign))
             running[asyncio.ensure_future(await_other_run(annotator, foreign, semaphore))] = None
 
-    last_progress = time.monotonic()
+    progress = Progress("LLM annotation", n_calls_planned, logger, unit="calls")
     try:
         while running:
             # wake at least every third of a lease term to renew this run's leases while calls hang
@@ -637,9 +629,7 @@ async def annotate_with_llms_async(
                 if row["status"] in ANSWERED:
                     answers[(row["annotator"], row["text_sha256"])] = (row["raw_response"], parse_llm_answer(
                         row["raw_response"]) if row["status"] != "oversized" else None, "called")
-            if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
-                last_progress = time.monotonic()
-                _progress(len(call_rows), n_calls_planned, started, budget.spent_usd)
+            progress.update(min(len(call_rows), n_calls_planned), f"${budget.spent_usd:.4f} spent")
             leases.renew_if_due()
     finally:
         for task, key in running.items():
@@ -648,8 +638,6 @@ async def annotate_with_llms_async(
                 call_rows.append(_empty_call_row(key[0], key[1], "deadline", "run deadline reached during this call"))
         writer.flush()  # an interrupted run keeps every answer it already paid for
         leases.release()
-    if call_rows:
-        _progress(len(call_rows), n_calls_planned, started, budget.spent_usd)
 
     calls = pl.DataFrame(call_rows, schema=CALLS_SCHEMA)
     made = calls.filter(pl.col("attempts") > 0)

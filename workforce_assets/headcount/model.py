@@ -40,6 +40,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from workforce_assets.annotation.names import canonical_annotator_name
+from workforce_assets.progress import Progress
 from workforce_assets.headcount.annotator_models import SaturatedModel, dirichlet_parameter_draws, make_model
 from workforce_assets.headcount.patterns import MISSING, PatternData, build_pattern_data, label_matrix
 from workforce_assets.headcount.posterior import (
@@ -208,17 +209,6 @@ def _subset(data: PatternData, keep: list[str]) -> PatternData:
         headcounts=data.headcounts, entry_company=(unique_key // patterns.shape[0]).astype(np.int64),
         entry_pattern=(unique_key % patterns.shape[0]).astype(np.int64), entry_count=counts,
     )
-
-
-def _progress(what: str, done: int, total: int, started: float, last: list) -> None:
-    now = time.perf_counter()
-    if done < total and now - last[0] < 10.0:
-        return
-    last[0] = now
-    elapsed = now - started
-    rate = done / elapsed if elapsed > 0 else float("inf")
-    left = (total - done) / rate if rate > 0 else float("nan")
-    log.info("%s: %d / %d (%.2f per s, about %.0f s left)", what, done, total, rate, left)
 
 
 class HeadcountModel:
@@ -430,8 +420,7 @@ class HeadcountModel:
         model, company_patterns, semi_supervised, em_grid, em_prior, replicate_start, sampled, rng = self._replicate_context
         prior = self._prior_state
         n_replicates = options.n_bootstrap
-        started = time.perf_counter()
-        last = [started]
+        progress = Progress("headcount bootstrap replicates", count, log)
         for r in range(count):
             if deadline is not None and time.perf_counter() > deadline:
                 log.warning("headcount bootstrap: time budget spent after %d of %d added replicates", r, count)
@@ -451,7 +440,7 @@ class HeadcountModel:
             prior = self._fit_prior(coarse, em_grid, sampled, weights, prior)
             self.replicates_.append(Replicate(log_lik=log_lik, prior_masses=prior.cell_masses(self.grid_), prior=prior,
                                               company_weights=weights))
-            _progress("headcount bootstrap replicates", r + 1, count, started, last)
+            progress.update(r + 1)
         self._prior_state = prior
         self._replicate_context = (model, company_patterns, semi_supervised, em_grid, em_prior, replicate_start,
                                    sampled, rng)
@@ -556,15 +545,14 @@ class HeadcountModel:
         draws = np.empty((data.n_companies, n_draws), dtype=np.int64)
         entry_to_company = data.entry_to_company()
         position = 0
-        started = time.perf_counter()
-        last = [started]
+        progress = Progress("headcount posterior draws", allocation.size, log, unit="replicates")
         for r, size in enumerate(allocation):
             replicate = self.replicates_[r]
             posterior = self._company_posterior(data, replicate)
             draws[:, position:position + size] = draw_whole_company_counts(
                 data, replicate.log_lik, posterior, self.grid_, int(size), rng, entry_to_company)
             position += size
-            _progress("headcount posterior draws", r + 1, allocation.size, started, last)
+            progress.update(r + 1)
         return draws, allocation
 
     def _summary(self, data: PatternData, draws: np.ndarray, allocation: np.ndarray) -> pl.DataFrame:

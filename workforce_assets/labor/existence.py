@@ -15,6 +15,7 @@ dense matrix is ever built whole.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -33,6 +34,7 @@ from workforce_assets.labor.matrix import (
     group_indicator,
     to_sparse,
 )
+from workforce_assets.progress import Progress
 
 METHODS = ("popularity", "item_knn", "affinity_heuristic", "original_gbm", "lightgbm")
 RECALL_CUTOFFS = (1, 5, 10, 20, 50)
@@ -53,6 +55,8 @@ ORIGINAL_FEATURES = ("log_popularity", "log_company_size")
 #: Cells per chunk when none is given: ~2M cells x a few dense float arrays (~100 MB) at a time.
 DEFAULT_CHUNK_CELLS = 2_000_000
 MIN_EVAL_COMPANIES = 5
+
+logger = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------------------------- masking
@@ -626,11 +630,13 @@ def score_full_matrix(
 def iter_scored_chunks(model: ExistenceModel, context: FeatureContext, chunk_companies: int | None = None):
     """Yield (company rows, probability block) chunk by chunk; observed cells are -inf."""
     n_companies, n_arch = context.observed.shape
+    progress = Progress("archetype scoring", n_companies, logger, unit="companies")
     for rows in _chunk_rows(np.arange(n_companies), n_arch, chunk_companies):
         block = context.link_block(rows)
         prob = model.score_block(context, block)
         prob[block.observed] = -np.inf
         yield rows, prob
+        progress.advance(len(rows))
 
 
 def score_context(

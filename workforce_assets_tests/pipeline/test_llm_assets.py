@@ -43,12 +43,17 @@ def test_llm_assets_call_the_server_once_and_reuse_the_cache(tmp_path, monkeypat
             f"key:{k}" for k in ("inputs/rated_cvs", "inputs/companies", "inputs/employee_profiles",
                                   "inputs/imported_annotations", "annotation/rated_cv_llm_labels", "annotation/llm_labels")
         )
-        with dg.instance_for_test() as instance:
-            first = materialize(inputs, selection=selection, duckdb_path=db, instance=instance)
-            assert first.success, first.failed
-            calls_after_first = server.n_requests()
-            second = materialize(inputs, selection=selection, duckdb_path=db, instance=instance)
-            assert second.success, second.failed
+        from workforce_assets.pipeline.runner import ensure_instance
+
+        instance = ensure_instance(tmp_path / "home")  # the repo's dagster.yaml: python_logs managed
+        first = materialize(inputs, selection=selection, duckdb_path=db, instance=instance)
+        assert first.success, first.failed
+        calls_after_first = server.n_requests()
+        # the core's progress line (standard logging) reached the run's event log
+        messages = [e.user_message for run in first.runs for e in instance.all_logs(run["run_id"])]
+        assert any(m.startswith("LLM annotation: ") and " calls done, " in m and "spent" in m for m in messages)
+        second = materialize(inputs, selection=selection, duckdb_path=db, instance=instance)
+        assert second.success, second.failed
         assert calls_after_first == 4  # two CVs, two non-empty profiles; the empty text is never sent
         assert server.n_requests() == calls_after_first, "the rerun must be served from the cache"
 
