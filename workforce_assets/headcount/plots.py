@@ -11,9 +11,20 @@ import polars as pl
 from workforce_assets.headcount.calibration import LEVELS
 
 
+#: Where a zero lands on the log axis of the company-estimates figure (counts span 0 to thousands).
+ZERO_ON_LOG_AXIS = 0.5
+
+
 def company_estimates_figure(summary: pl.DataFrame, max_companies: int = 60) -> go.Figure:
-    """Posterior mean with 80% and 90% intervals per company (largest means first, at most ``max_companies``)."""
+    """Posterior mean with 80% and 90% intervals per company (largest means first, at most ``max_companies``).
+
+    The axis is logarithmic (a linear one piled most companies at 0 beside a few large ones); zeros are
+    drawn at 0.5, which the axis title says. Grey marks companies without a sampled employee (prior
+    predictive), and the title mentions grey only when there is one.
+    """
     table = summary.sort("mean", descending=True).head(max_companies).reverse()
+    table = table.with_columns([pl.col(c).cast(pl.Float64).clip(lower_bound=ZERO_ON_LOG_AXIS).alias(c)
+                                for c in ("mean", "q05", "q10", "q90", "q95")])
     names = table["company_id"].to_list()
     figure = go.Figure()
     figure.add_trace(go.Scatter(
@@ -31,8 +42,11 @@ def company_estimates_figure(summary: pl.DataFrame, max_companies: int = 60) -> 
     figure.add_trace(go.Scatter(
         x=table["q05"], y=names, mode="markers", marker={"symbol": "line-ns-open", "size": 10}, name="q05",
         showlegend=False, hoverinfo="skip"))
-    figure.update_layout(title="ML experts per company (grey: no sampled employee, prior predictive)",
-                         xaxis_title="ML experts (whole company)", height=max(400, 18 * len(names)))
+    grey = bool(table["prior_only"].any())
+    figure.update_layout(
+        title="ML experts per company" + (" (grey: no sampled employee, prior predictive)" if grey else ""),
+        xaxis={"title": f"ML experts (whole company), log scale; 0 is drawn at {ZERO_ON_LOG_AXIS}", "type": "log"},
+        height=max(400, 18 * len(names)))
     return figure
 
 
@@ -63,9 +77,12 @@ def annotator_figure(parameters: pl.DataFrame) -> go.Figure:
                  "array": (parameters["sensitivity_upper"] - parameters["sensitivity"]).to_numpy(),
                  "arrayminus": (parameters["sensitivity"] - parameters["sensitivity_lower"]).to_numpy()},
     ))
+    # labels above points near 1 were cut off: room above the axis, and labels below points high up
+    positions = np.where(parameters["sensitivity"].to_numpy() > 0.9, "bottom center", "top center")
+    figure.update_traces(textposition=positions)
     figure.update_layout(title="Annotators: sensitivity vs specificity (rated CVs, Wilson intervals)",
-                         xaxis={"title": "specificity", "range": [0, 1.02]},
-                         yaxis={"title": "sensitivity", "range": [0, 1.02]})
+                         xaxis={"title": "specificity", "range": [-0.02, 1.08]},
+                         yaxis={"title": "sensitivity", "range": [-0.02, 1.1]}, margin={"t": 80, "r": 40})
     return figure
 
 

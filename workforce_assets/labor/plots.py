@@ -33,14 +33,20 @@ def feature_importance_figure(archetype_eval: pl.DataFrame) -> go.Figure:
 def recall_at_k_figure(archetype_eval: pl.DataFrame) -> go.Figure:
     """Recall@k of every method on hidden archetypes (20% of each company's observed ones)."""
     fig = go.Figure()
+    drawn: dict[tuple, str] = {}  # curve -> first method drawn with it
     for method in archetype_eval["method"].unique(maintain_order=True).to_list():
         ks = [k for k in RECALL_CUTOFFS if _values(archetype_eval, method, f"recall@{k}") is not None]
         if not ks:
             continue
-        fig.add_trace(go.Scatter(x=ks, y=[_values(archetype_eval, method, f"recall@{k}") for k in ks],
-                                 mode="lines+markers", name=method))
-    fig.update_layout(title="Archetype existence: recall@k on held-out archetypes", xaxis_title="k",
-                      yaxis_title="recall@k", xaxis_type="log", yaxis_range=[0, 1], height=420)
+        values = [_values(archetype_eval, method, f"recall@{k}") for k in ks]
+        curve = tuple(zip(ks, (round(v, 6) for v in values)))
+        twin = drawn.setdefault(curve, method)
+        # a curve equal to one already drawn would hide under it: dashed, and the legend says so
+        name, line = (method, {}) if twin == method else (f"{method} (same as {twin})", {"dash": "dash", "width": 3})
+        fig.add_trace(go.Scatter(x=ks, y=values, mode="lines+markers", name=name, line=line))
+    fig.update_layout(title="Archetype existence: recall@k on held-out archetypes", xaxis_title="k (log scale)",
+                      yaxis_title="recall@k", yaxis_range=[0, 1], height=420,
+                      xaxis={"type": "log", "tickvals": list(RECALL_CUTOFFS), "ticktext": [str(k) for k in RECALL_CUTOFFS]})
     return fig
 
 

@@ -64,3 +64,19 @@ def test_figures_are_written_as_html(tmp_path, synthetic_matrix):
         assert "plotly" in text and path.stat().st_size > 1000
     assert (tmp_path / "plotly.min.js").exists()
     assert write_labor_figures(tmp_path / "empty", None, None) == {}
+
+
+def test_recall_at_k_labels_only_its_cutoffs_and_shows_identical_curves():
+    """Issue 13: stray log-axis labels, and two identical lines drawn on top of each other."""
+    from workforce_assets.labor.existence import RECALL_CUTOFFS
+    from workforce_assets.labor.plots import recall_at_k_figure
+
+    rows = [{"method": m, "metric": f"recall@{k}", "value": v}
+            for m, values in (("popularity", [0.1, 0.3, 0.4, 0.5, 0.7]), ("original_gbm", [0.1, 0.3, 0.4, 0.5, 0.7]),
+                              ("lightgbm", [0.2, 0.4, 0.5, 0.6, 0.8]))
+            for k, v in zip(RECALL_CUTOFFS, values)]
+    figure = recall_at_k_figure(pl.DataFrame(rows))
+    assert list(figure.layout.xaxis.tickvals) == list(RECALL_CUTOFFS)
+    names = [trace.name for trace in figure.data]
+    assert names == ["popularity", "original_gbm (same as popularity)", "lightgbm"]
+    assert figure.data[1].line.dash == "dash"
