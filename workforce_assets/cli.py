@@ -20,19 +20,21 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _run(input_dir: Path, selection: str | None) -> int:
+def _run(input_dir: Path, selection: str | None, force: bool = False) -> int:
     from workforce_assets.pipeline.runner import ensure_instance, materialize
 
     instance = ensure_instance()
     print(f"input: {input_dir}\nwarehouse: {settings.duckdb_path()}\ndagster instance: {settings.dagster_home()}")
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a run as Ctrl-C does (run canceled, slots freed)
     try:
-        report = materialize(input_dir, selection=selection, duckdb_path=settings.duckdb_path(), instance=instance)
+        report = materialize(input_dir, selection=selection, duckdb_path=settings.duckdb_path(), instance=instance,
+                             force=force)
     except KeyboardInterrupt:
         print("stopped: the current run is marked canceled; rerun the same command to continue", file=sys.stderr)
         return 130
     ok = report.success
-    print(f"{len(report.runs)} runs, {len(report.failed)} failed" + ("" if ok else f": {report.failed}"))
+    print(f"{len(report.runs)} runs, {len(report.failed)} failed, {report.skipped} up-to-date asset runs skipped"
+          + ("" if ok else f": {report.failed}"))
     return 0 if ok else 1
 
 
@@ -52,7 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = generate_demo_world(out, _demo_config(args))
     print(f"generated SIMULATED demo world in {out}: {summary}")
     _set_paths(args, out)
-    return _run(out, args.select)
+    return _run(out, args.select, args.force)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -61,7 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: input directory {input_dir} does not exist", file=sys.stderr)
         return 2
     _set_paths(args, input_dir)
-    return _run(input_dir.resolve(), args.select)
+    return _run(input_dir.resolve(), args.select, args.force)
 
 
 def cmd_generate_demo(args: argparse.Namespace) -> int:
@@ -107,12 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int)
     demo.add_argument("--select", help="Dagster asset selection (default: the whole graph)")
     demo.add_argument("--duckdb", help="DuckDB file (default $WORKFORCE_DUCKDB_PATH or data/warehouse.duckdb)")
+    demo.add_argument("--force", action="store_true", help="recompute assets that are up to date")
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="register the batches of an input directory and materialize the selection for each")
     run.add_argument("--input-dir", required=True)
     run.add_argument("--select", help="Dagster asset selection, e.g. 'group:labor' or 'key:headcount/company_posteriors+'")
     run.add_argument("--duckdb", help="DuckDB file (default $WORKFORCE_DUCKDB_PATH or data/warehouse.duckdb)")
+    run.add_argument("--force", action="store_true",
+                     help="recompute assets that are up to date (same code version and parent data versions)")
     run.set_defaults(func=cmd_run)
 
     gen = sub.add_parser("generate-demo", help="only write the simulated demo world")

@@ -14,7 +14,7 @@ from workforce_assets.annotation import keywords as kw
 from workforce_assets.annotation import llm as llm_core
 from workforce_assets.annotation import matrix as matrix_core
 from workforce_assets.pipeline.ingestion_assets import employee_profiles, imported_annotations, rated_cvs
-from workforce_assets.pipeline.metadata import markdown_table, stats_metadata, table_metadata
+from workforce_assets.pipeline.metadata import frame_version, markdown_table, stats_metadata, table_metadata
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES, DUCKDB_POOL
 from workforce_assets.pipeline.resources import EmbeddingsResource, LLMResource, WarehouseResource
 
@@ -180,7 +180,7 @@ def rated_cv_llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseR
     rows, meta, check = _llm_labels(context, warehouse, llm, _rated_items(warehouse))
     warehouse.write("annotation.rated_cv_llm_labels", rows)
     return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.rated_cv_llm_labels"), **meta},
-                                check_results=[check])
+                                check_results=[check], data_version=frame_version(rows, ["item_id", "annotator"]))
 
 
 @dg.asset(
@@ -194,7 +194,7 @@ def llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource, 
     rows = rows.with_columns(batch=pl.lit(context.partition_key))
     warehouse.write("annotation.llm_labels", rows, "batch", context.partition_key)
     return dg.MaterializeResult(metadata={**table_metadata(rows, "annotation.llm_labels"), **meta},
-                                check_results=[check])
+                                check_results=[check], data_version=frame_version(rows, ["item_id", "annotator"]))
 
 
 def _matrix(imported: pl.DataFrame, *computed: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,14 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return str(value)
+
+
+def frame_version(df: pl.DataFrame, sort_by: list[str]) -> dg.DataVersion:
+    """A data version from a frame's content (rows sorted by ``sort_by``, as CSV text): assets whose output
+    can change while their code and inputs do not (LLM answers) report it, so what reads them goes stale
+    exactly when the output changed."""
+    text = df.sort(sort_by, nulls_last=True).write_csv()
+    return dg.DataVersion(hashlib.sha256(text.encode()).hexdigest()[:20])
 
 
 def column_schema(df: pl.DataFrame) -> dg.TableSchema:

@@ -43,6 +43,8 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 @dataclass
 class RunReport:
     runs: list[dict] = field(default_factory=list)
+    skipped: int = 0  # asset (partitions) up to date, not run
+
 
     @property
     def failed(self) -> list[dict]:
@@ -50,7 +52,7 @@ class RunReport:
 
     @property
     def success(self) -> bool:
-        return bool(self.runs) and not self.failed
+        return (bool(self.runs) or self.skipped > 0) and not self.failed
 
 
 def ensure_instance(home: Path | None = None) -> dg.DagsterInstance:
@@ -217,6 +219,32 @@ def _execute_interruptibly(job, instance: dg.DagsterInstance, log, **kwargs):
     return outcome["result"]
 
 
+#: Assets run every time even when up to date: the input loaders (their files may have changed outside
+#: Dagster; they report content hashes, so an unchanged file leaves everything downstream fresh) and the
+#: LLM labellers (answers come from the cache; annotators or keys may have changed; they report a hash of
+#: their labels as data version).
+ALWAYS_RUN_GROUPS = ("inputs",)
+ALWAYS_RUN_KEYS = ("annotation/llm_labels", "annotation/rated_cv_llm_labels")
+
+
+def _always_run(graph, key: dg.AssetKey) -> bool:
+    return graph.get(key).group_name in ALWAYS_RUN_GROUPS or key.to_user_string() in ALWAYS_RUN_KEYS
+
+
+def out_of_date(instance: dg.DagsterInstance, graph, keys: list[dg.AssetKey], partition: str | None) -> list[dg.AssetKey]:
+    """The keys (of one phase) that are missing or stale: their code version, or a parent's data version,
+    changed since their last materialization. Dagster's own stale-status resolver decides (the one behind
+    the UI's stale badges); it has no public constructor, hence the internal imports."""
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._time import get_current_datetime
+
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+                          instance=instance, asset_graph=graph)
+    resolver = CachingStaleStatusResolver(instance=instance, asset_graph=graph, loading_context=view)
+    return [k for k in keys if _always_run(graph, k) or resolver.get_status(k, partition) != StaleStatus.FRESH]
+
+
 def plan_phases(defs: dg.Definitions, selection: str | None) -> list[tuple[bool, list[dg.AssetKey]]]:
     """Ordered phases of (partitioned?, asset keys) covering the selection."""
     graph = defs.resolve_asset_graph()
@@ -272,20 +300,58 @@ def materialize(
     instance: dg.DagsterInstance | None = None,
     batches: list[str] | None = None,
     log=print,
+    force: bool = False,
 ) -> RunReport:
     """Run the selected assets for every batch of ``input_dir``.
 
-    A failed run does not stop later phases (independent branches still run; assets whose inputs are missing
-    fail with a clear error), and the report lists every failure so the CLI can exit non-zero.
+    Assets that are up to date (same code version, same parent data versions as at their last
+    materialization) are skipped unless ``force``; input loaders and LLM labellers always run (see
+    ``ALWAYS_RUN_GROUPS``). A failed run does not stop later phases (independent branches still run;
+    assets whose inputs are missing fail with a clear error), and the report lists every failure so the CLI
+    can exit non-zero.
     """
     instance = instance or ensure_instance()
     with runner_lock(instance) as alone:
         if alone:
             recover_dead_runs(instance, log)
-        return _materialize(instance, input_dir, selection, duckdb_path, batches, log)
+        return _materialize(instance, input_dir, selection, duckdb_path, batches, log, force)
 
 
-def _materialize(instance, input_dir, selection, duckdb_path, batches, log) -> RunReport:
+def _run_phase(instance, job, index: int, partition: str | None, label: str, keys: list[dg.AssetKey], pools: list[str],
+               report: RunReport, log) -> None:
+    """One run of ``keys`` (one partition), its outcome appended to ``report``."""
+    log(f"{label}: {', '.join(k.to_user_string() for k in keys)}")
+    for holder in pool_holders(instance, pools):
+        log(f"  waiting for a pool slot held by {holder}; it must finish (or be terminated in the UI). "
+            "Ctrl-C stops this run.")
+    result = _execute_interruptibly(
+        job, instance, log, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE,
+        tags=dict([LAUNCHER_TAG]), asset_selection=keys,
+    )
+    failed_checks = [
+        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
+        and e.asset_check_evaluation_data.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    failed_steps = [e.step_key for e in failures]
+    report.runs.append({"phase": index, "partition": partition, "run_id": result.run_id, "success": result.success,
+                        "failed_steps": failed_steps, "failed_checks": failed_checks})
+    if not result.success:
+        log(f"  FAILED run {result.run_id}: steps {failed_steps}")
+        for event in failures:
+            error = event.step_failure_data.error
+            cause = error.cause if error and error.cause else error
+            log(f"    {event.step_key}: {cause.message.strip() if cause else 'unknown error'}")
+    elif failed_checks:
+        log(f"  checks failed in run {result.run_id}: {failed_checks}")
+    else:
+        log(f"  ok (run {result.run_id})")
+
+
+def _materialize(instance, input_dir, selection, duckdb_path, batches, log, force=False) -> RunReport:
     defs = build_definitions(input_dir=input_dir, duckdb_path=duckdb_path)
     all_batches = register_batches(instance, input_dir)
     batches = batches if batches is not None else all_batches
@@ -299,36 +365,19 @@ def _materialize(instance, input_dir, selection, duckdb_path, batches, log) -> R
         # jobs of the definitions, so the UI lists, opens and re-executes these runs
         job = defs.resolve_job_def(BATCH_JOB if partitioned else SHARED_JOB)
         pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
-        names = ", ".join(k.to_user_string() for k in keys)
         for partition in (batches if partitioned else [None]):
             label = f"phase {index} [{partition}]" if partition else f"phase {index}"
-            log(f"{label}: {names}")
-            for holder in pool_holders(instance, pools):
-                log(f"  waiting for a pool slot held by {holder}; it must finish (or be terminated in the UI). "
-                    "Ctrl-C stops this run.")
-            result = _execute_interruptibly(
-                job, instance, log, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE,
-                tags=dict([LAUNCHER_TAG]), asset_selection=keys,
-            )
-            failed_checks = [
-                f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
-                for e in result.all_events
-                if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                and not e.asset_check_evaluation_data.passed
-                and e.asset_check_evaluation_data.severity == dg.AssetCheckSeverity.ERROR
-            ]
-            failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-            failed_steps = [e.step_key for e in failures]
-            report.runs.append({"phase": index, "partition": partition, "run_id": result.run_id, "success": result.success,
-                                "failed_steps": failed_steps, "failed_checks": failed_checks})
-            if not result.success:
-                log(f"  FAILED run {result.run_id}: steps {failed_steps}")
-                for event in failures:
-                    error = event.step_failure_data.error
-                    cause = error.cause if error and error.cause else error
-                    log(f"    {event.step_key}: {cause.message.strip() if cause else 'unknown error'}")
-            elif failed_checks:
-                log(f"  checks failed in run {result.run_id}: {failed_checks}")
-            else:
-                log(f"  ok (run {result.run_id})")
+            # loaders and LLM labellers first; then what is out of date given their (possibly new) versions
+            first = list(keys) if force else [k for k in keys if _always_run(graph, k)]
+            rest = [k for k in keys if k not in first]
+            if first:
+                _run_phase(instance, job, index, partition, label, first, pools, report, log)
+            if rest:
+                todo = out_of_date(instance, graph, rest, partition)
+                skipped = [k.to_user_string() for k in rest if k not in todo]
+                if skipped:
+                    report.skipped += len(skipped)
+                    log(f"{label}: up to date, skipped: {', '.join(skipped)} (--force recomputes)")
+                if todo:
+                    _run_phase(instance, job, index, partition, label, todo, pools, report, log)
     return report

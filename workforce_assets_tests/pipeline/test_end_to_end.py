@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import polars as pl
 import pytest
 
@@ -99,8 +100,8 @@ def test_rerunning_every_asset_changes_no_table_row_count(materialized_demo):
     assert len(before) >= 30 and sum(before.values()) > 0
     long = _table(db, "annotation.annotation_matrix_long")
     assert "batch_right" not in long.columns and long["batch"].null_count() == 0
-    report = materialize(materialized_demo.input_dir, duckdb_path=db, instance=materialized_demo.instance)
-    assert report.success, report.failed
+    report = materialize(materialized_demo.input_dir, duckdb_path=db, instance=materialized_demo.instance, force=True)
+    assert report.success, report.failed and report.skipped == 0
     assert _row_counts(db) == before
     long = _table(db, "annotation.annotation_matrix_long")
     assert long.select("item_id", "annotator").is_duplicated().sum() == 0
@@ -137,6 +138,44 @@ def test_joint_posterior_is_fitted_once_and_reused(materialized_demo):
     by_company = dict(zip(joint["company_id"].to_list(), joint["draws"].to_list()))
     assert stored.height > 0
     assert all(by_company[c] == d for c, d in zip(stored["company_id"].to_list(), stored["draws"].to_list()))
+
+
+def _materialized_keys(instance, report) -> set[str]:
+    keys = set()
+    for run in report.runs:
+        for event in instance.all_logs(run["run_id"], of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            keys.add(event.dagster_event.asset_key.to_user_string())
+    return keys
+
+
+def test_a_rerun_with_nothing_changed_skips_what_is_up_to_date(materialized_demo):
+    """Issue 13: `workforce-assets run` skips assets whose code version and parent data versions did not change
+    (the loaders and LLM labellers run: files and answers are hashed); --force recomputes."""
+    import time
+
+    from workforce_assets.pipeline.runner import materialize
+
+    started = time.perf_counter()
+    report = materialize(materialized_demo.input_dir, duckdb_path=materialized_demo.duckdb_path,
+                         instance=materialized_demo.instance)
+    elapsed = time.perf_counter() - started
+    assert report.success, report.failed
+    ran = _materialized_keys(materialized_demo.instance, report)
+    assert report.skipped > 20
+    assert not ran & {"annotation/keyword_lists", "headcount/joint_fit", "headcount/company_posteriors",
+                      "labor/archetype_model", "labor/salary_model", "reports/headcount_report"}, ran
+    assert {"inputs/rated_cvs", "inputs/employee_profiles"} <= ran  # the loaders always run
+    print(f"rerun with nothing changed: {elapsed:.1f} s, {len(report.runs)} runs, {report.skipped} skipped")
+
+    # one batch file changes (a blank line more: same rows, new content hash): what depends on it reruns
+    last_batch = sorted((materialized_demo.input_dir / "profiles").glob("*.csv"))[-1]
+    last_batch.write_bytes(last_batch.read_bytes() + b"\n\n")  # left so: blank lines are skipped
+    report = materialize(materialized_demo.input_dir, duckdb_path=materialized_demo.duckdb_path,
+                         instance=materialized_demo.instance)
+    assert report.success, report.failed
+    ran = _materialized_keys(materialized_demo.instance, report)
+    assert {"headcount/joint_fit", "headcount/company_posteriors", "headcount/headcount_totals"} <= ran, ran
+    assert not ran & {"annotation/keyword_lists", "labor/archetype_model", "labor/salary_model"}, ran
 
 
 def test_cli_runs_belong_to_jobs_of_the_definitions_and_re_execute(materialized_demo):
