@@ -1,0 +1,147 @@
+"""The Dagster UI in a real browser: `dg dev` (webserver and daemon) on 127.0.0.1 over the small materialized
+demo, driven by headless Chromium through Selenium. Screenshots go to test-artifacts/ui/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from workforce_assets import settings
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+ARTIFACTS = settings.REPO_ROOT / "test-artifacts" / "ui"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui(materialized_demo):
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("headless Chromium is not installed (the README's test command installs chromium and "
+                    "chromium-driver)")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    log = open(materialized_demo.dagster_home / "dg_dev.log", "w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "dg"), "dev", "-h", "127.0.0.1", "-p", str(port)],
+                              cwd=settings.REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/server_info", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(1)
+    else:
+        server.terminate()
+        pytest.fail("the webserver did not start: " + (materialized_demo.dagster_home / "dg_dev.log").read_text()[-3000:])
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                 "--window-size=1600,1000", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(2)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield base, driver, materialized_demo
+    finally:
+        driver.quit()
+        os.killpg(server.pid, 15)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+        log.close()
+
+
+def _dismiss_dialogs(driver) -> None:
+    """The UI greets a new instance with a 'Join the Dagster community' dialog over the page: Skip it."""
+    for button in driver.find_elements("tag name", "button"):
+        try:
+            if button.text.strip() == "Skip" and button.is_displayed():
+                button.click()
+        except Exception:  # the dialog closed while we looked
+            pass
+
+
+def _wait_for_text(driver, texts: list[str], timeout: float = 60, name: str = "page") -> str:
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        _dismiss_dialogs(driver)
+        body = driver.find_element("tag name", "body").text
+        if all(t in body for t in texts):
+            (ARTIFACTS / f"{name}.txt").write_text(body)
+            return body
+        time.sleep(1)
+    (ARTIFACTS / f"{name}.txt").write_text(body)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}_failed.png"))
+    raise AssertionError(f"missing {[t for t in texts if t not in body]} in page text:\n{body[:3000]}")
+
+
+def test_lineage_shows_the_groups_and_assets(ui):
+    base, driver, _ = ui
+    driver.get(f"{base}/asset-groups")
+    _wait_for_text(driver, ["Global asset lineage", "inputs", "annotation", "headcount", "labor", "reports"],
+                   name="lineage")
+    driver.save_screenshot(str(ARTIFACTS / "lineage.png"))
+    driver.get(f"{base}/assets")
+    # the catalog list renders the rows in view (annotation, headcount, then inputs)
+    _wait_for_text(driver, ["joint_fit", "company_posteriors", "headcount_totals", "employee_profiles"], name="catalog")
+    driver.save_screenshot(str(ARTIFACTS / "catalog.png"))
+    driver.get(f"{base}/assets/labor/archetype_model")
+    _wait_for_text(driver, ["archetype_model", "archetype-existence ranker"], name="labor_asset")
+
+
+def test_an_asset_page_shows_description_row_count_columns_and_metadata(ui):
+    base, driver, _ = ui
+    driver.get(f"{base}/assets/inputs/companies")
+    body = _wait_for_text(driver, ["Companies and their total headcount", "company_id", "headcount"],
+                          name="asset_page")
+    driver.save_screenshot(str(ARTIFACTS / "asset_inputs_companies.png"))
+    assert "Row count\n12" in body  # the small demo's 12 companies
+    assert "Owners\nworkforce_assets" in body and "Columns" in body and "n_loaded" in body
+
+
+def test_clicking_materialize_runs_the_asset(ui):
+    base, driver, demo = ui
+    instance = demo.instance
+    before = {r.run_id for r in instance.get_runs()}
+    driver.get(f"{base}/assets/inputs/companies")
+    _wait_for_text(driver, ["Materialize", "Row count"], name="asset_page_materialize")
+    time.sleep(2)
+    _dismiss_dialogs(driver)
+    button = next(b for b in driver.find_elements("tag name", "button") if b.text.strip() == "Materialize")
+    button.click()
+    deadline = time.monotonic() + 240
+    new = []
+    while time.monotonic() < deadline:
+        new = [r for r in dg.DagsterInstance.from_config(str(demo.dagster_home)).get_runs() if r.run_id not in before]
+        if new and new[0].status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+            break
+        time.sleep(2)
+    driver.save_screenshot(str(ARTIFACTS / "materialize_clicked.png"))
+    assert new, "no run was launched from the UI"
+    assert new[0].status == dg.DagsterRunStatus.SUCCESS, new[0].status
+    assert dg.AssetKey(["inputs", "companies"]) in (new[0].asset_selection or set())
