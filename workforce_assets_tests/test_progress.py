@@ -22,3 +22,17 @@ def test_progress_logs_throttled_lines_with_rate_and_time_left(caplog):
         every.advance()
         every.advance(2)
     assert [r.getMessage().split(":")[1].split(",")[0].strip() for r in caplog.records] == ["1 / 3 done", "3 / 3 done"]
+
+
+def test_lightgbm_training_logs_rounds_done(caplog):
+    import lightgbm as lgb
+    import numpy as np
+
+    from workforce_assets.labor.boosting import progress_callback
+
+    rng = np.random.default_rng(0)
+    data = lgb.Dataset(rng.normal(size=(200, 3)), label=rng.normal(size=200))
+    with caplog.at_level(logging.INFO, logger="workforce_assets.labor.boosting"):
+        lgb.train({"objective": "regression", "verbose": -1, "num_threads": 1}, data, num_boost_round=7,
+                  callbacks=[progress_callback("LightGBM salary", 7)])
+    assert any(r.getMessage().startswith("LightGBM salary: 7 / 7 rounds done") for r in caplog.records)

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from workforce_assets.labor.boosting import threads_for
+from workforce_assets.labor.boosting import progress_callback, threads_for
 from workforce_assets.labor.matrix import (
     SparseArchetypeMatrix,
     archetype_popularity,
@@ -390,7 +390,8 @@ def _booster(features, label, weight, seed, n_estimators, num_threads, names, nu
         "verbose": -1,
     }
     dataset = lgb.Dataset(features, label=label, weight=weight, feature_name=list(names), free_raw_data=True)
-    return lgb.train(params, dataset, num_boost_round=n_estimators)
+    return lgb.train(params, dataset, num_boost_round=n_estimators,
+                     callbacks=[progress_callback("LightGBM archetype existence", n_estimators)])
 
 
 def _fit_on(

@@ -21,7 +21,7 @@ import polars as pl
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import GroupShuffleSplit
 
-from workforce_assets.labor.boosting import threads_for
+from workforce_assets.labor.boosting import progress_callback, threads_for
 from workforce_assets.labor.matrix import model_records
 
 CATEGORICAL = ("role", "state", "visa_class")
@@ -116,7 +116,8 @@ def fit_headcount_model(cells: pl.DataFrame, seed: int = 0, *, n_estimators: int
         model.design(train), label=train["share"].to_numpy(), weight=train["log_company_workers"].to_numpy() + 1.0,
         categorical_feature=list(range(len(CATEGORICAL))), free_raw_data=True,
     )
-    model.booster = lgb.train(params, data, num_boost_round=n_estimators)
+    model.booster = lgb.train(params, data, num_boost_round=n_estimators,
+                              callbacks=[progress_callback("LightGBM headcount", n_estimators)])
     gain = model.booster.feature_importance(importance_type="gain")
     model.feature_importance = {n: float(g) / (float(gain.sum()) or 1.0) for n, g in zip(model.feature_names, gain)}
     return model

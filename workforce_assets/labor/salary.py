@@ -19,7 +19,7 @@ import polars as pl
 from sklearn.metrics import mean_absolute_error, r2_score
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
-from workforce_assets.labor.boosting import threads_for
+from workforce_assets.labor.boosting import progress_callback, threads_for
 from workforce_assets.labor.matrix import model_records, usable_wage
 from workforce_assets.labor.roles import normalise_soc
 
@@ -139,7 +139,8 @@ def _lgb_quantile(x, y, alpha, categorical_idx, seed, n_estimators, num_threads)
         "cat_smooth": 10, "min_data_per_group": 20,
     }
     data = lgb.Dataset(x, label=y, categorical_feature=categorical_idx, free_raw_data=True)
-    return lgb.train(params, data, num_boost_round=n_estimators)
+    return lgb.train(params, data, num_boost_round=n_estimators,
+                     callbacks=[progress_callback("LightGBM salary", n_estimators)])
 
 
 def fit_salary_model(
