@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -82,11 +83,30 @@ def cmd_arrange_shared(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_reports(folder: Path, url: str) -> subprocess.Popen:
+    """A static file server for the reports folder on 127.0.0.1 (Python's http.server), in its own session so
+    it outlives the exec of the UI; the report links on asset pages point at it."""
+    from urllib.parse import urlparse
+
+    folder.mkdir(parents=True, exist_ok=True)
+    port = urlparse(url).port
+    return subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                             "--directory", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def _serve_reports() -> None:
+    url = settings.reports_url()
+    server = serve_reports(settings.reports_dir(), url)
+    print(f"reports: {url}/ (pid {server.pid}; the report links on asset pages open there)")
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     _set_paths(args, Path(args.input_dir) if args.input_dir else settings.input_dir())
     from workforce_assets.pipeline.runner import ensure_instance
 
     ensure_instance()
+    _serve_reports()
     # the executables of this command's own environment: the UI starts from any shell, activated or not
     own_bin = Path(sys.executable).parent
     if (settings.REPO_ROOT / "pyproject.toml").exists() and (own_bin / "dg").exists():

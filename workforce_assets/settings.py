@@ -46,6 +46,15 @@ def reports_dir(default_beside: Path | None = None) -> Path:
     return Path(env).resolve() if env else Path(default_beside or duckdb_path()).parent / "reports"
 
 
+ENV_REPORTS_PORT = "WORKFORCE_REPORTS_PORT"
+
+
+def reports_url() -> str:
+    """Base URL under which `workforce-assets ui` serves the reports folder (127.0.0.1 only), so the report
+    links on asset pages open in the browser (a file:// link does not open from an http page)."""
+    return f"http://127.0.0.1:{int(os.environ.get(ENV_REPORTS_PORT) or 3001)}"
+
+
 #: Headcount estimator settings (read when an asset runs, never at import time).
 ENV_POSTERIOR_DRAWS = "WORKFORCE_POSTERIOR_DRAWS"
 ENV_TRANSPORT_POLICY = "WORKFORCE_TRANSPORT_POLICY"

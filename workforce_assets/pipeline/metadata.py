@@ -82,5 +82,12 @@ def markdown_table(df: pl.DataFrame) -> str:
     return "\n".join([header, sep, *rows])
 
 
-def file_links(paths: dict[str, Path]) -> dict[str, Any]:
-    return {name: dg.MetadataValue.path(str(path)) for name, path in paths.items()}
+def file_links(paths: dict[str, Path], root: Path | None = None, base_url: str | None = None) -> dict[str, Any]:
+    """Each file as a path, and, when ``root`` and ``base_url`` are given, as a URL under ``base_url`` (the
+    reports folder served by `workforce-assets ui`): the link the asset page opens in the browser."""
+    links: dict[str, Any] = {name: dg.MetadataValue.path(str(path)) for name, path in paths.items()}
+    if root is not None and base_url:
+        for name, path in paths.items():
+            relative = Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+            links[f"{name} (open)"] = dg.MetadataValue.url(f"{base_url.rstrip('/')}/{relative}")
+    return links

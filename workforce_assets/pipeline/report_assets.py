@@ -35,7 +35,12 @@ def headcount_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
         parameters=warehouse.read("headcount.annotator_parameters"),
         include_plotlyjs="directory",  # one plotly.min.js beside the pages: works offline
     )
-    return dg.MaterializeResult(metadata=file_links(paths))
+    return dg.MaterializeResult(metadata=_links(warehouse, paths))
+
+
+def _links(warehouse: WarehouseResource, paths: dict[str, Path]) -> dict:
+    """Paths, and URLs under the reports server of `workforce-assets ui`."""
+    return file_links(paths, root=settings.reports_dir(default_beside=warehouse.path), base_url=settings.reports_url())
 
 
 @dg.asset(
@@ -51,4 +56,4 @@ def labor_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
         archetype_eval=warehouse.read("labor.archetype_eval"),
         salary_eval=warehouse.read("labor.salary_eval"),
     )
-    return dg.MaterializeResult(metadata=file_links(paths))
+    return dg.MaterializeResult(metadata=_links(warehouse, paths))

@@ -146,3 +146,39 @@ def test_input_data_versions_follow_file_contents(tmp_path):
     assert content_version([path]) == first
     path.write_text("company_id,company_name,headcount\nc1,Acme,11\n")
     assert content_version([path]) != first
+
+
+def test_report_links_open_in_a_browser_through_the_ui_reports_server(tmp_path):
+    """Issue 13: report paths in metadata could not be clicked (file:// does not open from the UI's page)."""
+    import socket
+    import time
+    import urllib.request
+
+    from workforce_assets.cli import serve_reports
+    from workforce_assets.pipeline.metadata import file_links
+
+    folder = tmp_path / "reports"
+    (folder / "headcount").mkdir(parents=True)
+    page = folder / "headcount" / "headcount_annotators.html"
+    page.write_text("<html>annotators</html>")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    links = file_links({"annotators": page}, root=folder, base_url=url)
+    assert links["annotators (open)"].value == f"{url}/headcount/headcount_annotators.html"
+    server = serve_reports(folder, url)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(links["annotators (open)"].value, timeout=2) as response:
+                    assert response.status == 200 and b"annotators" in response.read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
