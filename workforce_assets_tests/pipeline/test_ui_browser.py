@@ -145,3 +145,60 @@ def test_clicking_materialize_runs_the_asset(ui):
     assert new, "no run was launched from the UI"
     assert new[0].status == dg.DagsterRunStatus.SUCCESS, new[0].status
     assert dg.AssetKey(["inputs", "companies"]) in (new[0].asset_selection or set())
+
+
+def _click_button(driver, label: str, timeout: float = 30, exact: bool = False):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _dismiss_dialogs(driver)
+        for button in driver.find_elements("tag name", "button"):
+            try:
+                text = button.text.strip()
+                if button.is_displayed() and (text == label if exact else text.startswith(label)):
+                    button.click()
+                    return button
+            except Exception:
+                pass
+        time.sleep(1)
+    raise AssertionError(f"no button {label!r}: {[b.text for b in driver.find_elements('tag name', 'button')]}")
+
+
+def test_a_backfill_over_company_batches_launched_from_the_ui_matches_the_cli(ui):
+    import duckdb
+
+    base, driver, demo = ui
+    table = "inputs.employee_profiles"
+
+    def contents():
+        with duckdb.connect(str(demo.duckdb_path), read_only=True) as conn:
+            return conn.execute(f"select batch, count(*), sum(hash(columns(*))) from {table} group by batch "
+                                "order by batch").fetchall()
+
+    from workforce_assets.pipeline.runner import ensure_instance
+
+    cli_tables = contents()
+    before = {b.backfill_id for b in ensure_instance(demo.dagster_home).get_backfills()}
+    driver.get(f"{base}/assets/inputs/employee_profiles")
+    _wait_for_text(driver, ["Materialize", "Row count"], name="partitioned_asset_page")
+    _click_button(driver, "Materialize")
+    time.sleep(3)
+    _click_button(driver, "All", exact=True)  # every registered batch (the dialog starts with none selected)
+    _wait_for_text(driver, [f"{len(set(b for b, *_ in cli_tables))} partitions"], name="backfill_dialog_all")
+    (ARTIFACTS / "backfill_dialog.txt").write_text(driver.find_element("tag name", "body").text)
+    driver.save_screenshot(str(ARTIFACTS / "backfill_dialog.png"))
+    _click_button(driver, "Launch backfill")
+    deadline = time.monotonic() + 240
+    backfill = None
+    while time.monotonic() < deadline:
+        backfills = [b for b in ensure_instance(demo.dagster_home).get_backfills() if b.backfill_id not in before]
+        backfill = backfills[0] if backfills else None
+        if backfill is not None and backfill.status.value in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED",
+                                                              "COMPLETED_FAILED", "CANCELED"):
+            break
+        time.sleep(3)
+    driver.get(f"{base}/overview/backfills")
+    time.sleep(3)
+    driver.save_screenshot(str(ARTIFACTS / "backfill_done.png"))
+    assert backfill is not None, "no backfill was launched from the UI"
+    assert backfill.status.value in ("COMPLETED", "COMPLETED_SUCCESS"), backfill.status
+    assert contents() == cli_tables  # the UI's backfill leaves the table the CLI left
