@@ -67,7 +67,8 @@ class KeywordLearningSettings(dg.Config):
 NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=20, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
-@dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "python"})
+@dg.asset(key_prefix="annotation", group_name=GROUP, deps=[rated_cvs, imported_annotations], pool=DUCKDB_POOL, kinds={"duckdb", "python"},
+          retry_policy=NETWORK_RETRY)  # embeddings may be computed on Modal
 def keyword_lists(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, embeddings: EmbeddingsResource, config: KeywordLearningSettings
 ) -> dg.MaterializeResult:

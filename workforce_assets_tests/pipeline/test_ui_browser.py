@@ -1,5 +1,7 @@
-"""The Dagster UI in a real browser: `dg dev` (webserver and daemon) on 127.0.0.1 over the small materialized
-demo, driven by headless Chromium through Selenium. Screenshots go to test-artifacts/ui/."""
+"""The Dagster UI in a real browser, started as a newcomer does: `.venv/bin/workforce-assets ui` from a shell
+where nothing is activated (it runs `dg dev`, webserver and daemon, and the reports server) on 127.0.0.1
+over the small materialized demo, driven by headless Chromium through Selenium. Screenshots go to
+test-artifacts/ui/."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 ARTIFACTS = settings.REPO_ROOT / "test-artifacts" / "ui"
+UI_REPORTS_PORT: list[int] = []  # the port the ui fixture's reports server listens on
 
 
 def _free_port() -> int:
@@ -34,11 +37,17 @@ def ui(materialized_demo):
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("headless Chromium is not installed (the README's test command installs chromium and "
                     "chromium-driver)")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    log = open(materialized_demo.dagster_home / "dg_dev.log", "w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "dg"), "dev", "-h", "127.0.0.1", "-p", str(port)],
-                              cwd=settings.REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    port, reports_port = _free_port(), _free_port()
+    UI_REPORTS_PORT[:] = [reports_port]
+    own_bin = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != own_bin)
+    env = {**{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}, "PATH": path,  # nothing activated
+           settings.ENV_REPORTS_PORT: str(reports_port)}
+    log_path = materialized_demo.dagster_home / "ui.log"
+    log = open(log_path, "w")
+    server = subprocess.Popen([str(Path(own_bin) / "workforce-assets"), "ui", "--port", str(port),
+                               "--input-dir", str(materialized_demo.input_dir)],
+                              cwd=materialized_demo.dagster_home, env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -50,7 +59,7 @@ def ui(materialized_demo):
             time.sleep(1)
     else:
         server.terminate()
-        pytest.fail("the webserver did not start: " + (materialized_demo.dagster_home / "dg_dev.log").read_text()[-3000:])
+        pytest.fail("the webserver did not start: " + log_path.read_text()[-3000:])
 
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -67,6 +76,9 @@ def ui(materialized_demo):
         yield base, driver, materialized_demo
     finally:
         driver.quit()
+        for line in log_path.read_text().splitlines():  # the reports server runs in its own session
+            if line.startswith("reports: ") and "(pid " in line:
+                os.kill(int(line.split("(pid ")[1].split(";")[0]), 15)
         os.killpg(server.pid, 15)
         try:
             server.wait(timeout=30)
@@ -202,3 +214,19 @@ def test_a_backfill_over_company_batches_launched_from_the_ui_matches_the_cli(ui
     assert backfill is not None, "no backfill was launched from the UI"
     assert backfill.status.value in ("COMPLETED", "COMPLETED_SUCCESS"), backfill.status
     assert contents() == cli_tables  # the UI's backfill leaves the table the CLI left
+
+
+def test_report_links_on_the_report_asset_open(ui):
+    """The `(open)` link of a report asset is a URL the browser follows: the ui command's reports server."""
+    from urllib.parse import urlparse
+
+    base, driver, demo = ui
+    instance = dg.DagsterInstance.from_config(str(demo.dagster_home))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["reports", "headcount_report"]))
+    links = [v.value for k, v in event.asset_materialization.metadata.items() if k.endswith("(open)")]
+    assert links and all(u.startswith("http://127.0.0.1:") for u in links)
+    # the demo ran with the default port; this ui serves the same folder on a free port
+    driver.get(f"http://127.0.0.1:{UI_REPORTS_PORT[0]}{urlparse(links[0]).path}")
+    time.sleep(2)
+    driver.save_screenshot(str(ARTIFACTS / "report_opened.png"))
+    assert "plotly" in driver.page_source.lower()
