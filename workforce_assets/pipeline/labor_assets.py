@@ -73,9 +73,11 @@ def _training_check_spec(name: str) -> dg.AssetCheckSpec:
 
 
 def _training_check(name: str, jobs: pl.DataFrame, n_training: int, certified_only: bool,
-                    missing_input: str | None = None) -> dg.AssetCheckResult:
-    """``missing_input``: the input lacks what this model needs at all (e.g. worker counts): a warning."""
-    _, used = matrix_core.model_records(jobs, certified_only=certified_only)
+                    missing_input: str | None = None, used: dict | None = None) -> dg.AssetCheckResult:
+    """``missing_input``: the input lacks what this model needs at all (e.g. worker counts): a warning.
+    ``used``: the stats of ``model_records`` when the caller has them already."""
+    if used is None:
+        _, used = matrix_core.model_records(jobs, certified_only=certified_only)
     left_out = {k: used[k] for k in ("n_duplicate", "n_no_employer", "n_not_certified")}
     left_out["n_without_what_the_model_needs"] = max(used["n_used"] - n_training, 0)
     problem = matrix_core.training_set_problem(name, jobs.height, n_training, left_out)
@@ -128,7 +130,7 @@ def archetype_model(warehouse: WarehouseResource, config: LaborConfig):
     """The archetype-existence ranker fitted on the whole matrix (for full-matrix scoring)."""
     jobs = _jobs(warehouse)
     _, used = matrix_core.model_records(jobs, certified_only=config.certified_only)
-    check = _training_check("archetype_model", jobs, used["n_used"], config.certified_only)
+    check = _training_check("archetype_model", jobs, used["n_used"], config.certified_only, used=used)
     fitted = check.passed  # else nothing worth fitting: the check says why and stops the dependants
     model = existence.fit_existence_model(warehouse.read("labor.archetype_matrix"), seed=config.seed) if fitted else None
     yield _save_model(warehouse, "archetype_model", model, "labor.archetype_model",
