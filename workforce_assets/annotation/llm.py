@@ -209,7 +209,12 @@ class _Leases:
         self.renewed_at = time.monotonic()
 
     def claim(self, cache_model: str, shas: list[str]) -> set[str]:
-        """The subset of ``shas`` this process now holds (free, expired or already its own)."""
+        """The subset of ``shas`` this process now holds (free, expired or already its own) and still unanswered.
+
+        Checking the cache and taking the lease is one statement: a run that read the cache before another run
+        flushed its answers and released its leases must not call those texts again (measured: 11 of 60 texts
+        sent twice when the two steps were separate).
+        """
         if not shas:
             return set()
         now = time.time()
@@ -219,10 +224,13 @@ class _Leases:
                 f"""insert into {LEASE_TABLE} (model, prompt_version, text_sha256, owner, expires_at)
                     select ?, ?, text_sha256, ?, ?
                     from (select unnest(from_json(?::json, '[{{"text_sha256": "VARCHAR"}}]'), recursive := true))
+                    where text_sha256 not in (select text_sha256 from {CACHE_TABLE}
+                                              where model = ? and prompt_version = ?)
                     on conflict (model, prompt_version, text_sha256) do update
                     set owner = excluded.owner, expires_at = excluded.expires_at
                     where {LEASE_TABLE}.expires_at < ? or {LEASE_TABLE}.owner = excluded.owner""",
-                [cache_model, PROMPT_VERSION, self.owner, now + self.lease_s, payload, now],
+                [cache_model, PROMPT_VERSION, self.owner, now + self.lease_s, payload, cache_model, PROMPT_VERSION,
+                 now],
             )
             rows = conn.execute(
                 f"""select text_sha256 from {LEASE_TABLE} where owner = ? and model = ? and prompt_version = ?

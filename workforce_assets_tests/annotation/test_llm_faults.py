@@ -155,10 +155,27 @@ def test_a_lease_of_a_dead_run_lapses_and_is_taken_over(tmp_path):
 
     cache = tmp_path / "c.duckdb"
     _ensure_cache(cache)
-    first, second = _Leases(cache, lease_s=0.5), _Leases(cache, lease_s=0.5)
+    # a term well above one claim's duration (the first connection of a process loads DuckDB's JSON
+    # extension: 0.55 s measured, so a 0.5 s lease could lapse before its claim returned)
+    first, second = _Leases(cache, lease_s=3.0), _Leases(cache, lease_s=3.0)
     assert first.claim("m", ["a", "b"]) == {"a", "b"}
     assert second.claim("m", ["a", "b", "c"]) == {"c"}  # a and b are held by a live run
-    time.sleep(0.6)  # the first run died: no renewal
+    time.sleep(3.1)  # the first run died: no renewal
     assert second.claim("m", ["a", "b"]) == {"a", "b"}
     second.release()
     assert first.claim("m", ["c"]) == {"c"}
+
+
+def test_a_text_answered_and_released_by_another_run_is_not_claimed_again(tmp_path):
+    """The race CI hit (71 requests for 60 texts): run B read the cache, run A then flushed its answers and
+    released its leases, and B claimed and re-sent those texts. Claiming skips answered keys in one statement."""
+    from workforce_assets.annotation.llm import PROMPT_VERSION, _ensure_cache, _Leases, _write_cache
+
+    cache = tmp_path / "c.duckdb"
+    _ensure_cache(cache)
+    first, second = _Leases(cache), _Leases(cache)
+    assert first.claim("m", ["a", "b"]) == {"a", "b"}
+    _write_cache(cache, [("m", PROMPT_VERSION, "a", "ACCEPT", 1, 10, 1, 0.0, 0.1, False)])
+    first.release()  # "b" stayed unanswered (the first run failed on it)
+    assert second.claim("m", ["a", "b"]) == {"b"}
+    assert second.claim("other-model", ["a"]) == {"a"}  # an answer of another model does not count
