@@ -11,7 +11,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from workforce_assets import warehouse
