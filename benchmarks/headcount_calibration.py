@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from workforce_assets.annotation.names import canonical_annotator_name
-from workforce_assets.headcount.calibration import DEFAULT_DESIGN, ORACLE, run_replication, summarise, total_summary
+from workforce_assets.headcount.calibration import DEFAULT_DESIGN, ORACLE, ORACLE_SOUND, run_replication, summarise, total_summary
 from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -93,7 +93,7 @@ def targets(results: pl.DataFrame, estimators: list[str], shift: dict | None) ->
     annotator was excluded."""
     majority = summarise(results.filter(pl.col("estimator") == "majority vote"), ["estimator"])["mae"].item()
     rows = []
-    for name in estimators + [ORACLE]:
+    for name in estimators + [ORACLE, ORACLE_SOUND]:
         mine = results.filter(pl.col("estimator") == name)
         if mine.is_empty():
             continue
@@ -123,7 +123,7 @@ def report(results: pl.DataFrame, estimators: list[str], figures: Path | None = 
     print(markdown(overall))
     print("\n### Portfolio total (all companies of a replication, from summed draws)\n")
     print(markdown(total_summary(results)))
-    main_estimators = [name for name in estimators if name in QUICK] + [ORACLE, "majority vote"]
+    main_estimators = [name for name in estimators if name in QUICK] + [ORACLE, ORACLE_SOUND, "majority vote"]
     for band in ("size_band", "prevalence_band", "sample_band"):
         print(f"\n### By {band.replace('_', ' ')}\n")
         table = summarise(results.filter(pl.col("estimator").is_in(main_estimators)), ["estimator", band])

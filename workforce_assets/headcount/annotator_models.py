@@ -332,7 +332,28 @@ def dirichlet_parameter_draws(
             probability = new
             if converged:
                 break
-        drawn = rng.dirichlet(np.maximum(counts, 1e-6), size=n_draws)  # (n_draws, 2^m)
-        with np.errstate(divide="ignore"):
-            out[:, :, k] = np.log(drawn @ consistent.T)
+        out[:, :, k] = _log_dirichlet_pattern_probabilities(np.maximum(counts, 1e-6), consistent, n_draws, rng)
+    return out
+
+
+def _log_dirichlet_pattern_probabilities(alpha: np.ndarray, consistent: np.ndarray, n_draws: int,
+                                         rng: np.random.Generator) -> np.ndarray:
+    """(n_draws, n_patterns) log of sum over consistent vectors of Dirichlet(alpha) draws, in log space.
+
+    ``rng.dirichlet`` returns exact zeros for shapes far below 1 (a full label vector the rated CVs never show
+    gets alpha ~ 1e-5): a profile pattern made only of such vectors then had probability 0 under both classes
+    and its employees a NaN expert probability (the draws failed, or silently counted them as non-experts).
+    Gamma(a) = Gamma(a + 1) x U^(1/a) gives log Gamma without underflow (hand-written: numpy has no
+    log-space gamma sampler).
+    """
+    log_gamma = np.log(rng.gamma(alpha + 1.0, size=(n_draws, alpha.size))) + np.log(rng.random((n_draws, alpha.size))) / alpha
+    log_total = special.logsumexp(log_gamma, axis=1, keepdims=True)
+    shift = log_gamma.max(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.exp(log_gamma - shift) @ consistent.T) + shift - log_total
+    # patterns whose consistent vectors all lie > 700 nats below the draw's largest: exact, one at a time
+    for d, p in np.argwhere(np.isneginf(out)):
+        members = consistent[p] > 0
+        if members.any():
+            out[d, p] = special.logsumexp(log_gamma[d, members]) - log_total[d, 0]
     return out

@@ -14,6 +14,7 @@ Rogan-Gladen consensus, both fed with each annotator's count among the sampled e
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -39,6 +40,7 @@ LEVELS = (0.5, 0.8, 0.9)
 DEFAULT_DESIGN = {"headcount_range": (20, 200_000), "sample_size_range": (10, 2_000), "zero_share": 0.25,
                   "prevalence_beta": (0.7, 3.0)}
 ORACLE = "oracle (true model and prior)"
+ORACLE_SOUND = "oracle on the unshifted annotators (true model and prior)"
 SIZE_BANDS = [(0, 100, "<100"), (100, 1_000, "100-999"), (1_000, 10_000, "1k-9.9k"), (10_000, np.inf, ">=10k")]
 SAMPLE_BANDS = [(0, 10, "1-9"), (10, 50, "10-49"), (50, 200, "50-199"), (200, np.inf, ">=200")]
 SHARE_BANDS = [(-1.0, 0.0, "0 (no expert)"), (0.0, 0.02, "(0, 2%]"), (0.02, 0.10, "(2, 10%]"),
@@ -227,7 +229,7 @@ def run_replication(
     """One plasmode replication: a long table with one row per (estimator, company).
 
     ``oracle=True`` adds the exact posterior of the simulation (estimator "oracle (true model and prior)";
-    not with ``profile_shift``, whose shifted patterns the oracle does not know). ``profile_shift`` breaks
+    with ``profile_shift``, the exact posterior on the unshifted annotators' patterns alone). ``profile_shift`` breaks
     transport for the named annotators (see :func:`plasmode_world`); each estimator's row records which
     annotators it excluded (``excluded_annotators``, comma-separated).
     """
@@ -258,6 +260,12 @@ def run_replication(
             for name, options in estimators.items()]
     if oracle and not profile_shift:
         runs.append((ORACLE, lambda: (oracle_posterior_draws(world, data, design, n_draws, rng), {})))
+    elif oracle:
+        # what is reachable without the shifted annotators: the exact posterior on the others' patterns
+        sound = [a for a in annotators if a not in profile_shift]
+        sound_data = build_pattern_data(world.rated, world.samples, world.companies, sound)
+        sound_world = replace(world, annotators=sound)
+        runs.append((ORACLE_SOUND, lambda: (oracle_posterior_draws(sound_world, sound_data, design, n_draws, rng), {})))
     for name, run in runs:
         started = time.perf_counter()
         draws, diagnostics = run()

@@ -145,20 +145,25 @@ def semi_supervised_fit(
     return log_lik, unlabelled, prior
 
 
-def _binomial_by_count(n: np.ndarray, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Binomial(n[i], p[i, d]) draws, exact: rows with n = 1 or 2 as sums of uniform comparisons (cheaper
-    than numpy's binomial sampler; in the 10k-company benchmark a third of the cells hold one employee and 60%
-    at most three), the rest with ``rng.binomial``."""
+def _binomial_by_count(n: np.ndarray, p: np.ndarray, rng: np.random.Generator, max_summed: int = 8) -> np.ndarray:
+    """Binomial(n[i], p[i, d]) draws, exact: rows with n <= ``max_summed`` as sums of n uniform comparisons
+    (numpy's binomial sampler costs ~100 ns a draw when n and p vary by element, a comparison ~5 ns; in the
+    10k-company benchmark a third of the cells hold one employee and 80% at most eight), the rest with
+    ``rng.binomial``. Measured on that benchmark's 96,846 cells x 50 draws: 0.34 s with n <= 2 summed, 0.25 s
+    with n <= 8."""
     out = np.empty(p.shape, dtype=np.int64)
-    one, two = n == 1, n == 2
-    rest = ~(one | two)
-    if one.any():
-        out[one] = rng.random((int(one.sum()), p.shape[1])) < p[one]
-    if two.any():
-        p_two = p[two]
-        out[two] = (rng.random(p_two.shape) < p_two).astype(np.int64) + (rng.random(p_two.shape) < p_two)
+    for value in range(1, max_summed + 1):
+        rows = np.flatnonzero(n == value)
+        if rows.size:
+            p_rows = p[rows]
+            summed = (rng.random(p_rows.shape) < p_rows).astype(np.int64)
+            for _ in range(value - 1):
+                summed += rng.random(p_rows.shape) < p_rows
+            out[rows] = summed
+    rest = n > max_summed
     if rest.any():
         out[rest] = rng.binomial(n[rest][:, None], p[rest])
+    out[n <= 0] = 0
     return out
 
 
