@@ -29,6 +29,7 @@ from markdown_table import markdown  # benchmarks/markdown_table.py (the script'
 ESTIMATORS = {
     "default (auto)": {},
     "saturated, semi-supervised": {"method": "saturated", "fit": "semi_supervised"},
+    "default with a zero atom in the EM": {"em_zero_atom": True},
     # the default before the fix: zero atom in the EM's E-step prior, prior fitted to all companies only (Beta prior)
     "saturated, semi-supervised, before fix": {"method": "saturated", "fit": "semi_supervised", "em_zero_atom": True,
                                                "bootstrap_companies": False, "prior": "beta", "transport_policy": "off"},

@@ -149,21 +149,28 @@ def _binomial_by_count(n: np.ndarray, p: np.ndarray, rng: np.random.Generator, m
     """Binomial(n[i], p[i, d]) draws, exact: rows with n <= ``max_summed`` as sums of n uniform comparisons
     (numpy's binomial sampler costs ~100 ns a draw when n and p vary by element, a comparison ~5 ns; in the
     10k-company benchmark a third of the cells hold one employee and 80% at most eight), the rest with
-    ``rng.binomial``. Measured on that benchmark's 96,846 cells x 50 draws: 0.34 s with n <= 2 summed, 0.25 s
-    with n <= 8."""
+    ``rng.binomial``. Rows sorted by ``n`` (as :func:`draw_whole_company_counts` passes them) are handled as
+    contiguous slices, without gathering and scattering rows."""
     out = np.empty(p.shape, dtype=np.int64)
-    for value in range(1, max_summed + 1):
-        rows = np.flatnonzero(n == value)
-        if rows.size:
-            p_rows = p[rows]
-            summed = (rng.random(p_rows.shape) < p_rows).astype(np.int64)
-            for _ in range(value - 1):
-                summed += rng.random(p_rows.shape) < p_rows
-            out[rows] = summed
-    rest = n > max_summed
-    if rest.any():
+    if n.size > 1 and np.all(n[1:] >= n[:-1]):
+        groups = [(value, slice(*np.searchsorted(n, [value, value + 1]))) for value in range(0, max_summed + 1)]
+        rest = slice(int(np.searchsorted(n, max_summed + 1)), n.size)
+    else:
+        groups = [(value, np.flatnonzero(n == value)) for value in range(0, max_summed + 1)]
+        rest = np.flatnonzero(n > max_summed)
+    for value, rows in groups:
+        p_rows = p[rows]
+        if p_rows.shape[0] == 0:
+            continue
+        if value <= 0:
+            out[rows] = 0
+            continue
+        summed = (rng.random(p_rows.shape) < p_rows).astype(np.int64)
+        for _ in range(value - 1):
+            summed += rng.random(p_rows.shape) < p_rows
+        out[rows] = summed
+    if p[rest].shape[0]:
         out[rest] = rng.binomial(n[rest][:, None], p[rest])
-    out[n <= 0] = 0
     return out
 
 
@@ -182,7 +189,11 @@ def draw_whole_company_counts(
     unsampled = data.headcounts - n_sampled
     # P(expert | pattern, pi) = pi r / (1 + pi (r - 1)) with r the pattern's likelihood ratio
     log_ratio = np.clip(log_lik[:, 1] - log_lik[:, 0], -300.0, 300.0)  # finite products below
-    ratio_minus_one = np.expm1(log_ratio)[data.entry_pattern][:, None]
+    # entries ordered by their employee count, so the latent-label sampler works on contiguous slices
+    order = np.argsort(data.entry_count, kind="stable")
+    entry_count, entry_company = data.entry_count[order], data.entry_company[order]
+    entry_to_company = entry_to_company[:, order]
+    ratio_minus_one = np.expm1(log_ratio)[data.entry_pattern[order]][:, None]
     ratio = ratio_minus_one + 1.0
     out = np.empty((data.n_companies, n_draws), dtype=np.int64)
     n_entries = max(data.entry_pattern.size, 1)
@@ -193,11 +204,11 @@ def draw_whole_company_counts(
         prevalence = sample_prevalence(cdf, grid, size, rng)
         counts = rng.binomial(unsampled[:, None], prevalence)
         if data.entry_pattern.size:
-            entry_prevalence = prevalence[data.entry_company]
+            entry_prevalence = prevalence[entry_company]
             expert_probability = entry_prevalence * ratio
             expert_probability /= 1.0 + entry_prevalence * ratio_minus_one
             np.clip(expert_probability, 0.0, 1.0, out=expert_probability)
-            counts += np.asarray(entry_to_company @ _binomial_by_count(data.entry_count, expert_probability, rng)).astype(np.int64)
+            counts += np.asarray(entry_to_company @ _binomial_by_count(entry_count, expert_probability, rng)).astype(np.int64)
         out[:, start:start + size] = counts
     return out
 
