@@ -12,23 +12,23 @@ from pathlib import Path
 from workforce_assets import settings
 
 
-def _set_paths(args: argparse.Namespace, input_dir: Path) -> None:
-    """The Dagster code location, sensors and the runner all read these variables."""
-    settings.set_run_paths(input_dir, Path(args.duckdb) if getattr(args, "duckdb", None) else None)
+def _duckdb_path(args: argparse.Namespace) -> Path:
+    """--duckdb when given, else the configured warehouse (passed on explicitly, never through os.environ)."""
+    return Path(args.duckdb).resolve() if getattr(args, "duckdb", None) else settings.duckdb_path()
 
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _run(input_dir: Path, selection: str | None, force: bool = False) -> int:
+def _run(input_dir: Path, duckdb_path: Path, selection: str | None, force: bool = False) -> int:
     from workforce_assets.pipeline.runner import ensure_instance, materialize
 
     instance = ensure_instance()
-    print(f"input: {input_dir}\nwarehouse: {settings.duckdb_path()}\ndagster instance: {settings.dagster_home()}")
+    print(f"input: {input_dir}\nwarehouse: {duckdb_path}\ndagster instance: {settings.dagster_home()}")
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a run as Ctrl-C does (run canceled, slots freed)
     try:
-        report = materialize(input_dir, selection=selection, duckdb_path=settings.duckdb_path(), instance=instance,
+        report = materialize(input_dir, selection=selection, duckdb_path=duckdb_path, instance=instance,
                              force=force)
     except KeyboardInterrupt:
         print("stopped: the current run is marked canceled; rerun the same command to continue", file=sys.stderr)
@@ -54,8 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else settings.default_demo_dir()
     summary = generate_demo_world(out, _demo_config(args))
     print(f"generated SIMULATED demo world in {out}: {summary}")
-    _set_paths(args, out)
-    return _run(out, args.select, args.force)
+    return _run(out.resolve(), _duckdb_path(args), args.select, args.force)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -63,8 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not input_dir.is_dir():
         print(f"error: input directory {input_dir} does not exist", file=sys.stderr)
         return 2
-    _set_paths(args, input_dir)
-    return _run(input_dir.resolve(), args.select, args.force)
+    return _run(input_dir.resolve(), _duckdb_path(args), args.select, args.force)
 
 
 def cmd_generate_demo(args: argparse.Namespace) -> int:
@@ -95,18 +93,20 @@ def serve_reports(folder: Path, url: str) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def _serve_reports() -> None:
+def _serve_reports(duckdb_path: Path) -> None:
     url = settings.reports_url()
-    server = serve_reports(settings.reports_dir(), url)
+    server = serve_reports(settings.reports_dir(default_beside=duckdb_path), url)
     print(f"reports: {url}/ (pid {server.pid}; the report links on asset pages open there)")
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    _set_paths(args, Path(args.input_dir) if args.input_dir else settings.input_dir())
+    duckdb_path = _duckdb_path(args)
+    environment = {**os.environ, **settings.child_environment(
+        Path(args.input_dir) if args.input_dir else settings.input_dir(), duckdb_path)}
     from workforce_assets.pipeline.runner import ensure_instance
 
     ensure_instance()
-    _serve_reports()
+    _serve_reports(duckdb_path)
     # the executables of this command's own environment: the UI starts from any shell, activated or not
     own_bin = Path(sys.executable).parent
     if (settings.REPO_ROOT / "pyproject.toml").exists() and (own_bin / "dg").exists():
@@ -115,7 +115,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     else:  # an installed (non-editable) package: no project folder for dg
         command = [str(own_bin / "dagster"), "dev", "-m", "workforce_assets.definitions", "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={settings.dagster_home()}", " ".join(command))
-    os.execv(command[0], command)
+    os.execve(command[0], command, environment)
     return 0
 
 

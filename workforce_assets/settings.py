@@ -120,9 +120,10 @@ def secret(variable: str) -> str | None:
     return os.environ.get(variable) or None
 
 
-def set_run_paths(input_dir: Path, duckdb_path: Path | None = None) -> None:
-    """Export the paths a CLI run uses, so the code location, sensors and runner it starts read the same."""
-    os.environ[ENV_INPUT_DIR] = str(Path(input_dir).resolve())
+def child_environment(input_dir: Path, duckdb_path: Path | None = None) -> dict[str, str]:
+    """The variables a child process (``dg dev``: its code location and sensors) needs to read the same paths
+    as this command. Returned, never written into this process's ``os.environ``."""
+    out = {ENV_INPUT_DIR: str(Path(input_dir).resolve()), ENV_DAGSTER_HOME: str(dagster_home())}
     if duckdb_path is not None:
-        os.environ[ENV_DUCKDB_PATH] = str(Path(duckdb_path).resolve())
-    os.environ.setdefault(ENV_DAGSTER_HOME, str(dagster_home()))
+        out[ENV_DUCKDB_PATH] = str(Path(duckdb_path).resolve())
+    return out

@@ -166,8 +166,12 @@ class ModalEmbeddingBackend:
             raise ValueError("nothing to embed")
         chunks = chunk_texts(texts, self.chunk_size)
         remote = self._remote_instance()
+        progress = Progress(f"embedding texts (Modal, {len(chunks)} chunks)", len(texts), logger, unit="texts")
+        parts = []
         try:
-            parts = list(remote.embed.map(chunks))
+            for part in remote.embed.map(chunks):  # results arrive in chunk order as containers finish them
+                progress.advance(len(chunks[len(parts)]))
+                parts.append(part)
         except Exception as exc:
             raise EmbeddingBackendError(f"Modal embedding of {len(texts)} texts in {len(chunks)} chunks failed: "
                                         f"{type(exc).__name__}: {exc}") from exc

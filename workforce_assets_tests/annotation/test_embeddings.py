@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -119,6 +120,15 @@ def test_modal_backend_maps_over_chunks_in_order():
     assert backend._remote.params == {"model_name": "BAAI/bge-large-en-v1.5"}
     # KeyBERT gets an embedder that delegates to the backend, never a model name to download
     assert backend.keybert_model().embed(["xy"]).tolist() == [[2.0, 0.0]]
+
+
+def test_modal_backend_logs_progress_as_chunks_return(caplog):
+    backend = ModalEmbeddingBackend("app", model_name="BAAI/bge-large-en-v1.5", chunk_size=3,
+                                    lookup=lambda a, c: _FakeCls([]))
+    with caplog.at_level(logging.INFO, logger="workforce_assets.annotation.embeddings"):
+        backend.embed([f"text {i}" for i in range(7)])
+    lines = [r.getMessage() for r in caplog.records if "embedding texts (Modal" in r.getMessage()]
+    assert lines and "7 / 7 texts done" in lines[-1] and "per s" in lines[-1]
 
 
 def test_modal_backend_errors_are_clear():
