@@ -42,6 +42,7 @@ JOB_SCHEMA = {
     "job_title": pl.Utf8,
     "soc_code": pl.Utf8,
     "soc_title": pl.Utf8,
+    "wage_level": pl.Utf8,
     "worksite_state": pl.Utf8,
     "wage_rate": pl.Float64,
     "wage_unit": pl.Utf8,
@@ -90,7 +91,7 @@ LAYOUTS: tuple[Layout, ...] = (
             "employer_name": ("EMPLOYER_NAME",), "job_title": ("JOB_TITLE",), "worksite_state": ("WORKSITE_STATE",),
             "wage_rate": ("WAGE_RATE",), "wage_unit": ("WAGE_UNIT",), "soc_code": ("SOC_CODE",),
             "soc_title": ("SOC_TITLE",), "workers": ("WORKERS",), "case_status": ("CASE_STATUS",),
-            "fiscal_year": ("FISCAL_YEAR",), "visa_class": ("VISA_CLASS",),
+            "fiscal_year": ("FISCAL_YEAR",), "visa_class": ("VISA_CLASS",), "wage_level": ("WAGE_LEVEL",),
         },
     ),
     Layout(
@@ -135,6 +136,7 @@ LAYOUTS: tuple[Layout, ...] = (
             "wage_rate": ("WAGE_RATE_OF_PAY_FROM", "WAGE_RATE_OF_PAY_FROM_1", "WAGE_RATE_OF_PAY"),
             "wage_unit": ("WAGE_UNIT_OF_PAY", "WAGE_UNIT_OF_PAY_1"),
             "soc_code": ("SOC_CODE",), "soc_title": ("SOC_TITLE", "SOC_NAME"),
+            "wage_level": ("PW_WAGE_LEVEL", "PW_WAGE_LEVEL_1", "PW_LEVEL"),
             "workers": ("TOTAL_WORKER_POSITIONS", "TOTAL_WORKERS"), "case_status": ("CASE_STATUS", "STATUS"),
             "visa_class": ("VISA_CLASS",), "fiscal_year": ("FISCAL_YEAR", "FY"),
             "date": ("DECISION_DATE", "RECEIVED_DATE", "CASE_SUBMITTED"),
@@ -200,16 +202,25 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
     "workers": (r".*WORKERS.*CERTIFIED.*", r"TOTAL_WORKER.*", r".*N(UM)?BR?_.*WORKERS.*", r".*WORKERS.*"),
     "soc_code": (r"(PW_)?SOC_CODE", r".*SOC.*CODE.*", r"OCCUPATIONAL_CODE"),
     "soc_title": (r"(PW_)?SOC_(TITLE|NAME)", r".*SOC.*(TITLE|NAME).*"),
+    "wage_level": (r"PW_WAGE_LEVEL(_1)?", r"(PW_)?(WAGE_)?LEVEL(_1)?", r".*WAGE_LEVEL.*"),
     "visa_class": (r"VISA_(CLASS|TYPE)", r"PROGRAM"),
     "fiscal_year": (r"FISCAL_YEAR", r"FY"),
     "date": (r".*DECISION_DATE.*", r".*(SUBMIT|RECEIVED|CERTIFIED|BEGIN|START).*DATE.*", r".*DATE.*"),
 }
 # roles whose header may mention a prevailing wage, a foreign worker, ... without being about something else
-_MAY_MENTION_EXCLUDED = ("soc_code", "soc_title")
+_MAY_MENTION_EXCLUDED = ("soc_code", "soc_title", "wage_level")
 # the employer's own address is not the worksite: better UNK than the head office's state
 _ROLE_EXCLUDED = {"worksite_state": r"EMPLOYER|HEADQUARTER|MAILING"}
 _CONFORM_SHARE = 0.6  # share of a sample of non-blank values that must look like the role
 _SAMPLE = 500
+
+
+def normalize_wage_level(value: pl.Expr) -> pl.Expr:
+    """The prevailing-wage level of an LCA (DOL's experience grading) as ``I``..``IV``: 'Level II', 'II', '2',
+    'level 2' -> 'II'; anything else (blank, 'N/A', an OES survey name) -> null (no evidence)."""
+    text = value.cast(pl.Utf8).str.strip_chars().str.to_uppercase().str.replace(r"^LEVEL\s*", "")
+    return text.replace_strict({"I": "I", "II": "II", "III": "III", "IV": "IV", "1": "I", "2": "II", "3": "III",
+                                "4": "IV"}, default=None, return_dtype=pl.Utf8)
 
 
 def _conforming_share(values: pl.Series, role: str) -> float:
@@ -229,6 +240,8 @@ def _conforming_share(values: pl.Series, role: str) -> float:
         ok = parse_count("v").is_not_null()
     elif role == "soc_code":
         ok = pl.col("v").str.contains(r"^\s*\d{2}-?\d{4}")
+    elif role == "wage_level":
+        ok = normalize_wage_level(pl.col("v")).is_not_null()
     elif role == "fiscal_year":
         ok = parse_count("v").is_between(1990, 2100)
     elif role == "date":
@@ -416,6 +429,8 @@ def _job_columns(layout: Layout, mapping: dict[str, str], file_name: str) -> tup
         _text(mapping, "job_title").str.replace_all(r"\s+", " ").alias("job_title"),
         _text(mapping, "soc_code").alias("soc_code"),
         _text(mapping, "soc_title").alias("soc_title"),
+        (normalize_wage_level(pl.col(mapping["wage_level"])) if "wage_level" in mapping
+         else pl.lit(None, dtype=pl.Utf8)).alias("wage_level"),
         (normalize_state(pl.col(mapping["worksite_state"])) if "worksite_state" in mapping
          else pl.lit(UNKNOWN_STATE)).alias("worksite_state"),
         (parse_count(pl.col(mapping["workers"])) if "workers" in mapping else pl.lit(None, dtype=pl.Int64))

@@ -23,9 +23,12 @@ from dataclasses import dataclass
 import polars as pl
 
 SENIORITY_LEVELS: tuple[str, ...] = (
-    "intern", "junior", "mid", "senior", "lead", "principal", "manager", "director", "executive",
+    "intern", "junior", "mid", "senior", "lead", "principal", "manager", "director", "executive", "unknown",
 )
-DEFAULT_SENIORITY = "mid"
+UNKNOWN_SENIORITY = "unknown"
+#: The DOL's prevailing-wage levels (LCA ``PW_WAGE_LEVEL``): I entry (junior), II qualified (mid), III
+#: experienced (senior), IV fully competent (lead). Evidence that outranks title cues: the DOL graded the job.
+WAGE_LEVEL_SENIORITY: dict[str, str] = {"I": "junior", "II": "mid", "III": "senior", "IV": "lead"}
 OTHER_ROLE = "other"
 
 
@@ -272,16 +275,20 @@ def role_from_title(cleaned_title: pl.Expr) -> pl.Expr:
 
 
 def seniority_from_title(cleaned_title: pl.Expr) -> pl.Expr:
-    """Seniority from the first cue that matches (priority order of :data:`SENIORITY_RULES`), else ``mid``."""
+    """Seniority from the first cue that matches (priority order of :data:`SENIORITY_RULES`), else null."""
     pattern, level = SENIORITY_RULES[0]
     expr = pl.when(cleaned_title.str.contains(pattern)).then(pl.lit(level))
     for pattern, level in SENIORITY_RULES[1:]:
         expr = expr.when(cleaned_title.str.contains(pattern)).then(pl.lit(level))
-    return expr.otherwise(pl.lit(DEFAULT_SENIORITY))
+    return expr.otherwise(pl.lit(None, dtype=pl.Utf8))
 
 
 def add_role_and_seniority(jobs: pl.DataFrame) -> pl.DataFrame:
-    """Add ``title_clean``, ``role``, ``role_source`` ('soc' | 'title' | 'none') and ``seniority``.
+    """Add ``title_clean``, ``role``, ``role_source`` ('soc' | 'title' | 'none'), ``seniority`` and
+    ``seniority_source`` ('wage_level' | 'title' | 'none').
+
+    Seniority comes from evidence: the prevailing-wage level (I-IV) where the record has one, title cues
+    otherwise, and ``unknown`` where neither speaks (never a default ``mid``).
 
     Needs ``job_title``; ``soc_code`` and ``soc_title`` are used when present (the SOC title is a second
     title source for records whose job title says nothing, e.g. 'Laborer' under a crop SOC code).
@@ -291,6 +298,7 @@ def add_role_and_seniority(jobs: pl.DataFrame) -> pl.DataFrame:
         raise ValueError("add_role_and_seniority needs a 'job_title' column")
     soc = pl.col("soc_code") if "soc_code" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
     soc_title = clean_title(pl.col("soc_title")) if "soc_title" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
+    wage_level = pl.col("wage_level") if "wage_level" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
     out = jobs.with_columns(title_clean=clean_title(pl.col("job_title")).fill_null(""))
     out = out.with_columns(
         _soc_role=role_from_soc(soc),
@@ -303,8 +311,14 @@ def add_role_and_seniority(jobs: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("_title_role").is_not_null())
         .then(pl.lit("title"))
         .otherwise(pl.lit("none")),
-        seniority=seniority_from_title(pl.col("title_clean")),
-    ).drop("_soc_role", "_title_role")
+        _title_seniority=seniority_from_title(pl.col("title_clean")),
+        _level_seniority=wage_level.replace_strict(WAGE_LEVEL_SENIORITY, default=None, return_dtype=pl.Utf8),
+    ).with_columns(
+        seniority=pl.coalesce("_level_seniority", "_title_seniority", pl.lit(UNKNOWN_SENIORITY)),
+        seniority_source=pl.when(pl.col("_level_seniority").is_not_null()).then(pl.lit("wage_level"))
+        .when(pl.col("_title_seniority").is_not_null()).then(pl.lit("title"))
+        .otherwise(pl.lit("none")),
+    ).drop("_soc_role", "_title_role", "_title_seniority", "_level_seniority")
 
 
 def role_taxonomy_table() -> pl.DataFrame:

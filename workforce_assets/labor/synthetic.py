@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from workforce_assets.labor.roles import ROLE_NAMES, SENIORITY_LEVELS
+from workforce_assets.labor.roles import ROLE_NAMES, SENIORITY_LEVELS, UNKNOWN_SENIORITY
+
+#: the levels a synthetic job has (a simulated job always has a true seniority)
+LEVELS = tuple(level for level in SENIORITY_LEVELS if level != UNKNOWN_SENIORITY)
 
 # industry -> [(soc_code or None, title, base annual wage, worker weight)], its states, visa class
 _INDUSTRIES: dict[str, dict] = {
@@ -129,12 +132,12 @@ def synthetic_archetype_matrix(
     rng = np.random.default_rng(seed)
     roles = np.array(ROLE_NAMES)
     states = np.array([f"S{i:02d}" for i in range(60)])
-    grid = np.array(np.meshgrid(np.arange(len(roles)), np.arange(len(SENIORITY_LEVELS)), np.arange(len(states)),
+    grid = np.array(np.meshgrid(np.arange(len(roles)), np.arange(len(LEVELS)), np.arange(len(states)),
                                 indexing="ij")).reshape(3, -1).T
     if n_archetypes > len(grid):
         raise ValueError(f"at most {len(grid)} archetypes in the synthetic grid")
     chosen = grid[rng.choice(len(grid), size=n_archetypes, replace=False)]
-    names = np.array([f"{roles[r]}|{SENIORITY_LEVELS[s]}|{states[t]}" for r, s, t in chosen])
+    names = np.array([f"{roles[r]}|{LEVELS[s]}|{states[t]}" for r, s, t in chosen])
     popularity = 1.0 / np.arange(1, n_archetypes + 1) ** zipf_exponent
     popularity = popularity[rng.permutation(n_archetypes)]
     cluster_boost = rng.random((n_clusters, n_archetypes)) < 0.05
@@ -164,7 +167,7 @@ def synthetic_archetype_matrix(
         {
             "company_id": np.char.add("c", rows.astype(str)),
             "role": roles[parts[:, 0]],
-            "seniority": np.array(SENIORITY_LEVELS)[parts[:, 1]],
+            "seniority": np.array(LEVELS)[parts[:, 1]],
             "state": states[parts[:, 2]],
             "archetype": names[cols],
             "n_records": np.ones(len(rows), dtype=np.int64),

@@ -113,6 +113,11 @@ def archetype_matrix(warehouse: WarehouseResource, config: LaborConfig) -> dg.Ma
             **stats_metadata(used, prefix="records/"),
             "n_companies": dg.MetadataValue.int(matrix["company_id"].n_unique()),
             "n_archetypes": dg.MetadataValue.int(matrix["archetype"].n_unique()),
+            # where each record's seniority came from (prevailing-wage level, title cue, or none: unknown)
+            "seniority_by_source": dg.MetadataValue.json(
+                {f"{source}/{level}": n for source, level, n in jobs.group_by("seniority_source", "seniority").len()
+                 .sort("seniority_source", "seniority").iter_rows()}),
+            "role_by_source": dg.MetadataValue.json(dict(jobs.group_by("role_source").len().sort("role_source").iter_rows())),
         }
     )
 

@@ -57,6 +57,22 @@ def test_lca_fy2020_layout(tmp_path):
     assert_accounted(result)
 
 
+def test_lca_prevailing_wage_level_is_loaded_and_sets_seniority(tmp_path):
+    from workforce_assets.labor.roles import add_role_and_seniority
+
+    header = ["CASE_STATUS", "JOB_TITLE", "SOC_CODE", "EMPLOYER_NAME", "WORKSITE_STATE", "WAGE_RATE_OF_PAY_FROM",
+              "WAGE_UNIT_OF_PAY", "PW_WAGE_LEVEL"]
+    rows = [["Certified", "Physical Therapist", "29-1123", "Clinic A", "NY", "90000", "Year", "Level III"],
+            ["Certified", "Physician", "29-1215", "Clinic B", "NY", "200000", "Year", "I"],
+            ["Certified", "Pharmacist", "29-1051", "Clinic C", "NY", "120000", "Year", ""]]
+    result = load_job_records([write_csv(tmp_path / "LCA_Disclosure_Data_FY2025_Q1.csv", header, rows)])
+    assert result.rows["wage_level"].to_list() == ["III", "I", None]
+    out = add_role_and_seniority(result.rows)
+    assert out["seniority"].to_list() == ["senior", "junior", "unknown"]
+    assert out["seniority_source"].to_list() == ["wage_level", "wage_level", "none"]
+    assert_accounted(result)
+
+
 def test_old_lca_layout_and_fiscal_year_from_decision_date(tmp_path):
     header = ["LCA_CASE_NUMBER", "STATUS", "LCA_CASE_EMPLOYER_NAME", "LCA_CASE_JOB_TITLE", "LCA_CASE_SOC_CODE",
               "LCA_CASE_SOC_NAME", "LCA_CASE_WAGE_RATE_FROM", "LCA_CASE_WAGE_RATE_UNIT", "LCA_CASE_WORKLOC1_STATE",

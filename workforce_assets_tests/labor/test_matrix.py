@@ -36,11 +36,11 @@ def test_aggregation_counts_workers_and_wages():
     ])
     matrix = build_archetype_matrix(jobs)
     cells = {r["archetype"] + "@" + r["company_id"]: r for r in matrix.iter_rows(named=True)}
-    a_mid = cells["cook|mid|CO@a"]
+    a_mid = cells["cook|unknown|CO@a"]  # no title cue, no wage level: unknown, never a default mid
     assert a_mid["n_records"] == 3 and a_mid["workers"] == 7 and a_mid["median_annual_wage"] == 30000.0
     assert cells["cook|senior|CO@a"]["workers"] is None  # no worker count in the source: null, not 0
-    assert cells["cook|mid|UNK@b"]["n_records"] == 1  # missing state kept as UNK
-    assert "cook|mid|CO@b" not in cells  # denied and duplicate excluded
+    assert cells["cook|unknown|UNK@b"]["n_records"] == 1  # missing state kept as UNK
+    assert "cook|unknown|CO@b" not in cells  # denied and duplicate excluded
     _, stats = model_records(jobs)
     assert stats == {"n_input": 8, "n_used": 5, "n_duplicate": 1, "n_no_employer": 1, "n_not_certified": 1,
                      "n_status_unknown": 0}

@@ -20,8 +20,8 @@ def _one(title, soc=None, soc_title=None):
     "title, soc, role, seniority",
     [
         ("Sr. Software Engineer II", None, "software_engineer", "senior"),
-        ("SOFTWARE DEVELOPMENT ENGINEER IN TEST", None, "software_test_engineer", "mid"),
-        ("Software Design Engineer in Test (SDET)", None, "software_test_engineer", "mid"),
+        ("SOFTWARE DEVELOPMENT ENGINEER IN TEST", None, "software_test_engineer", "unknown"),
+        ("Software Design Engineer in Test (SDET)", None, "software_test_engineer", "unknown"),
         ("software developer - I", None, "software_engineer", "junior"),
         ("Software Developer 3", None, "software_engineer", "senior"),
         ("software developers - ii", None, "software_engineer", "mid"),
@@ -35,8 +35,8 @@ def _one(title, soc=None, soc_title=None):
         ("Farm Labor Supervisor", "45-1011.00", "farm_supervisor", "lead"),
         ("Landscape Laborer II", "37-3011", "landscaping_groundskeeping", "mid"),
         ("Carpenter Helper", "47-3012", "construction_helper", "junior"),
-        ("Farmworker; Diversified Crop", "452092", "farmworker_crop", "mid"),
-        ("Sheepherder", "45-2093.00", "farmworker_livestock", "mid"),
+        ("Farmworker; Diversified Crop", "452092", "farmworker_crop", "unknown"),
+        ("Sheepherder", "45-2093.00", "farmworker_livestock", "unknown"),
         ("Assistant Restaurant Manager", "11-9051", "hospitality_manager", "manager"),
     ],
 )
@@ -55,7 +55,25 @@ def test_soc_spellings_agree_and_soc_wins_over_title():
 def test_soc_title_is_second_title_source_and_unknown_is_kept():
     assert _one("Worker", None, "Farmworkers and Laborers, Crop")["role"] == "farmworker_crop"
     row = _one(None)
-    assert (row["role"], row["role_source"], row["seniority"]) == ("other", "none", "mid")
+    assert (row["role"], row["role_source"], row["seniority"], row["seniority_source"]) == ("other", "none", "unknown", "none")
+
+
+def test_seniority_comes_from_the_wage_level_first_then_title_cues_else_unknown():
+    frame = pl.DataFrame({
+        "job_title": ["Software Developer", "Senior Software Developer", "Software Developer", "Software Developer"],
+        "wage_level": ["IV", "I", None, "II"],
+    })
+    out = add_role_and_seniority(frame)
+    assert out["seniority"].to_list() == ["lead", "junior", "unknown", "mid"]  # the DOL's grading outranks the title
+    assert out["seniority_source"].to_list() == ["wage_level", "wage_level", "none", "wage_level"]
+
+
+def test_wage_levels_are_read_from_lca_spellings():
+    from workforce_assets.ingestion.jobs import normalize_wage_level
+
+    values = pl.DataFrame({"v": ["Level II", "II", "2", "level 4", " III ", "N/A", None, "Level V", "OES"]})
+    assert values.select(normalize_wage_level(pl.col("v")))["v"].to_list() == [
+        "II", "II", "II", "IV", "III", None, None, None, None]
 
 
 def test_every_row_kept_in_order_and_values_in_vocabulary():
