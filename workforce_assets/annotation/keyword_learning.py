@@ -78,31 +78,55 @@ class KeywordLearningConfig:
 
 
 class PhraseAnalyzer:
-    """Text -> literal lower-case n-grams, for CountVectorizer(analyzer=...) (picklable, deterministic)."""
+    """Text -> literal lower-case n-grams, for CountVectorizer(analyzer=...) (picklable, deterministic).
 
-    def __init__(self, ngram_range: tuple[int, int] = (1, 4), stop_words: frozenset[str] = frozenset()):
+    Keyword learning analyses each CV about eight times (the candidate vocabulary, KeyBERT, each fold's
+    scoring); the last ``memo_size`` texts' phrases are kept, so each text is analysed once (measured on the
+    585 real CVs: 4,680 calls took 32 s under a profiler). Each token's edge test is computed once per text.
+    """
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 4), stop_words: frozenset[str] = frozenset(),
+                 memo_size: int = 4096):
         low, high = ngram_range
         if not 1 <= low <= high:
             raise ValueError(f"bad ngram_range {ngram_range}")
-        self.low, self.high, self.stop_words = low, high, stop_words
+        self.low, self.high, self.stop_words, self.memo_size = low, high, stop_words, memo_size
+        self._memo: dict[str, list[str]] = {}
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_memo": {}}
 
     def _edge_ok(self, token: str) -> bool:
         return len(token) > 1 and not token.isdigit() and token not in self.stop_words
 
     def __call__(self, text: str) -> list[str]:
+        memo = self._memo.get(text)
+        if memo is not None:
+            return list(memo)
         phrases: list[str] = []
         for segment in _SEGMENT_BREAK.split(text.lower()):
             tokens = [t for t in _TOKEN_SPLIT.split(segment) if t]
+            edge = [self._edge_ok(t) for t in tokens]
             for n in range(self.low, self.high + 1):
                 for start in range(len(tokens) - n + 1):
-                    gram = tokens[start:start + n]
-                    if self._edge_ok(gram[0]) and self._edge_ok(gram[-1]):
-                        phrases.append(" ".join(gram))
-        return phrases
+                    if edge[start] and edge[start + n - 1]:
+                        phrases.append(" ".join(tokens[start:start + n]))
+        if len(self._memo) >= self.memo_size:
+            self._memo.pop(next(iter(self._memo)))  # the oldest entry
+        self._memo[text] = phrases
+        return list(phrases)
+
+
+_ANALYZERS: dict[tuple, PhraseAnalyzer] = {}
 
 
 def _analyzer(config: KeywordLearningConfig) -> PhraseAnalyzer:
-    return PhraseAnalyzer(config.ngram_range, config.stop_word_set())
+    """One analyzer per (n-gram range, stop words), so its memo serves every step of a learning run."""
+    key = (tuple(config.ngram_range), config.stop_word_set())
+    if key not in _ANALYZERS:
+        _ANALYZERS.clear()  # at most one configuration's memo is held
+        _ANALYZERS[key] = PhraseAnalyzer(config.ngram_range, config.stop_word_set())
+    return _ANALYZERS[key]
 
 
 def _check_rated(rated: pl.DataFrame, need_label: bool = True) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import polars as pl
 
 from workforce_assets.annotation import keyword_learning, keyword_table
 from workforce_assets.annotation import keywords as kw
+from workforce_assets.annotation.embeddings import CachedEmbeddingBackend
 from workforce_assets.annotation import llm as llm_core
 from workforce_assets.annotation import matrix as matrix_core
 from workforce_assets.pipeline.ingestion_assets import employee_profiles, imported_annotations, rated_cvs
@@ -89,7 +90,11 @@ def keyword_lists(
     if config.learn:
         settings = keyword_learning.KeywordLearningConfig(top_n=config.top_n, diversity=config.diversity, min_doc_freq=config.min_doc_freq)
         choice = embeddings.get_backend(log=context.log)
-        candidates = keyword_learning.extract_keybert_candidates(rated, choice.backend.keybert_model(), settings)
+        # vectors cached by text content beside the warehouse: unchanged CVs and phrases are never embedded again
+        with CachedEmbeddingBackend(choice.backend, warehouse.path.parent / "embedding_cache") as cached:
+            candidates = keyword_learning.extract_keybert_candidates(rated, cached.keybert_model(), settings)
+        meta["embeddings/texts_read_from_cache"] = dg.MetadataValue.int(cached.n_cached)
+        meta["embeddings/texts_embedded"] = dg.MetadataValue.int(cached.n_embedded)
         validation = keyword_learning.cross_validate_keywords(rated, candidates, settings, n_folds=config.n_folds, seed=config.seed)
         learned = validation.final
         frames.append(

@@ -168,3 +168,60 @@ def test_local_packaged_model_embeds_offline(local_backend):
     assert local_backend.describe()["backend"] == "local"
     with pytest.raises(EmbeddingBackendError):
         LocalSentenceTransformerBackend("/nonexistent/model")
+
+
+class _CountingBackend:
+    name, model_name = "fake", "fake-model"
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts):
+        self.calls.append(list(texts))
+        return np.array([[len(t), sum(map(ord, t)) % 97, 1.0] for t in texts], dtype=np.float32)
+
+    def describe(self):
+        return {"backend": self.name, "model": self.model_name}
+
+
+def test_cached_backend_embeds_each_text_once_across_runs(tmp_path):
+    from workforce_assets.annotation.embeddings import CachedEmbeddingBackend
+
+    inner = _CountingBackend()
+    texts = ["alpha", "beta", "gamma", "beta"]
+    with CachedEmbeddingBackend(inner, tmp_path) as cached:
+        first = cached.embed(texts)
+        assert cached.embed(["gamma"]).tolist() == first[2:3].tolist()  # the same run reads its own pending vectors
+    assert inner.calls == [["alpha", "beta", "gamma"]]  # a text repeated in a call is embedded once
+    assert first.tolist() == inner.embed(texts).tolist()
+    inner.calls.clear()
+    # a second run (a new instance reads the shards): only new texts reach the backend, order kept
+    with CachedEmbeddingBackend(inner, tmp_path) as again:
+        vectors = again.embed(["delta", "alpha", "gamma"])
+        assert (again.n_cached, again.n_embedded) == (2, 1)
+    assert inner.calls == [["delta"]]
+    assert vectors.tolist() == inner.embed(["delta", "alpha", "gamma"]).tolist()
+    assert len(list(tmp_path.rglob("*.parquet"))) == 2 and not list(tmp_path.rglob("*.tmp"))
+    # another model never reads these vectors
+    other = _CountingBackend()
+    other.model_name = "other-model"
+    with CachedEmbeddingBackend(other, tmp_path) as cached_other:
+        cached_other.embed(["alpha"])
+    assert other.calls == [["alpha"]]
+
+
+def test_a_run_that_dies_before_flushing_leaves_no_partial_shard(tmp_path):
+    from workforce_assets.annotation.embeddings import CachedEmbeddingBackend
+
+    inner = _CountingBackend()
+    with pytest.raises(RuntimeError):
+        with CachedEmbeddingBackend(inner, tmp_path) as cached:
+            cached.embed(["one", "two"])
+            raise RuntimeError("killed")
+    # what was embedded before the failure is kept (flushed on the way out), as a whole shard
+    shards = list(tmp_path.rglob("*.parquet"))
+    assert len(shards) == 1 and not list(tmp_path.rglob("*.tmp"))
+    inner.calls.clear()
+    with CachedEmbeddingBackend(inner, tmp_path) as cached:
+        cached.embed(["one", "two", "three"])
+    assert inner.calls == [["three"]]
