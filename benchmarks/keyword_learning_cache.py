@@ -38,7 +38,7 @@ def learn(rated: pl.DataFrame, cache_dir: Path) -> dict:
 def main() -> None:
     source = pl.read_csv(DATA).select(pl.col("cv_id").cast(pl.Utf8).alias("item_id"),
                                       pl.col("cv_text").alias("text"), "is_ml_expert")
-    held_back, rest = source.head(10), source.tail(source.height - 10)
+    rest = source.tail(source.height - 10)  # the first ten CVs are held back and added in the last step
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder)
         for step, rated in (("cold", rest), ("rerun, nothing changed", rest), ("ten CVs added", source)):
