@@ -13,7 +13,7 @@ from workforce_assets import settings
 
 
 def _duckdb_path(args: argparse.Namespace) -> Path:
-    """--duckdb when given, else the configured warehouse (passed on explicitly, never through os.environ)."""
+    """--duckdb when given, else the configured warehouse (passed on explicitly, never through the environment)."""
     return Path(args.duckdb).resolve() if getattr(args, "duckdb", None) else settings.duckdb_path()
 
 
@@ -101,8 +101,8 @@ def _serve_reports(duckdb_path: Path) -> None:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     duckdb_path = _duckdb_path(args)
-    environment = {**os.environ, **settings.child_environment(
-        Path(args.input_dir) if args.input_dir else settings.input_dir(), duckdb_path)}
+    environment = settings.child_environment(Path(args.input_dir) if args.input_dir else settings.input_dir(),
+                                             duckdb_path)
     from workforce_assets.pipeline.runner import ensure_instance
 
     ensure_instance()

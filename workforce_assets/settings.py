@@ -121,9 +121,10 @@ def secret(variable: str) -> str | None:
 
 
 def child_environment(input_dir: Path, duckdb_path: Path | None = None) -> dict[str, str]:
-    """The variables a child process (``dg dev``: its code location and sensors) needs to read the same paths
-    as this command. Returned, never written into this process's ``os.environ``."""
-    out = {ENV_INPUT_DIR: str(Path(input_dir).resolve()), ENV_DAGSTER_HOME: str(dagster_home())}
+    """The whole environment of a child process (``dg dev``: its code location and sensors): this process's
+    environment plus the paths it must read the same as this command. Returned, never written into this
+    process's ``os.environ``."""
+    out = {**os.environ, ENV_INPUT_DIR: str(Path(input_dir).resolve()), ENV_DAGSTER_HOME: str(dagster_home())}
     if duckdb_path is not None:
         out[ENV_DUCKDB_PATH] = str(Path(duckdb_path).resolve())
     return out

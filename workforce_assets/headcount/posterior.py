@@ -169,7 +169,7 @@ def _binomial_by_count(n: np.ndarray, p: np.ndarray, rng: np.random.Generator, m
         for _ in range(value - 1):
             summed += rng.random(p_rows.shape) < p_rows
         out[rows] = summed
-    if p[rest].shape[0]:
+    if (rest.stop - rest.start if isinstance(rest, slice) else rest.size) > 0:  # no copy just to test emptiness
         out[rest] = rng.binomial(n[rest][:, None], p[rest])
     return out
 

@@ -61,8 +61,6 @@ def test_environment_is_read_in_settings_only_and_never_written_for_other_code()
                 continue
             if relative == "__init__.py":
                 continue
-            if relative == "cli.py" and kind == "use":  # copies os.environ into dg dev's env mapping
-                continue
             offenders.append(f"{relative}:{line} ({kind})")
     assert offenders == []
     settings_writes = [line for line, kind in _environ_uses(PACKAGE / "settings.py") if kind == "write"]
