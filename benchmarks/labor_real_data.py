@@ -1,13 +1,15 @@
 """Real-data validation of the labor models on the US DOL files in ../shared/data/jobs (issue 5, sections 3-5).
 
-    .venv/bin/python benchmarks/labor_real_data.py [--seeds 0 1 2] [--out /tmp/labor_real_data]
+    .venv/bin/python benchmarks/labor_real_data.py [--seeds 0 1 2] [--out /tmp/labor_real_data] [--roles soc|family]
 
 Reads all ten H-2A/H-2B disclosure files and the H-1B extract through the ingestion loader, builds the
 archetype matrix (certified records only) and runs the held-out evaluations:
 * archetype existence (20% of each company's archetypes hidden, companies with >= 2),
 * salary (employer-held-out, conformal 80% band),
 * headcount per (company, role, state) (company-held-out, H-2 worker counts),
-once per seed. Writes the long evaluation tables (parquet) and the plotly figures under --out, prints a
+once per seed. Roles (``--roles``): ``soc`` (default, what the pipeline does: the SOC occupations, titles
+without a code placed by the title classifier, ``labor.roles.RoleModel``) or ``family`` (the 66 hand-written
+role families that were the roles before issue 12: the "before" column of docs/validation.md section 8). Writes the long evaluation tables (parquet) and the plotly figures under --out, prints a
 markdown summary (mean and spread over seeds) and one JSON line. Writes nothing into the repository.
 """
 
@@ -26,7 +28,7 @@ from workforce_assets.labor.existence import evaluate_existence
 from workforce_assets.labor.headcount_model import evaluate_headcount
 from workforce_assets.labor.matrix import build_archetype_matrix, model_records
 from workforce_assets.labor.plots import write_labor_figures
-from workforce_assets.labor.roles import add_role_and_seniority
+from workforce_assets.labor.roles import RoleModel
 from workforce_assets.labor.salary import evaluate_salary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,6 +70,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("/tmp/labor_real_data"))
     parser.add_argument("--jobs-dir", type=Path, default=JOBS)
+    parser.add_argument("--roles", choices=("soc", "family"), default="soc")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -75,8 +78,12 @@ def main() -> None:
     start = time.perf_counter()
     files = find_job_files(args.jobs_dir)  # searches dol_h2/ too
     loaded = load_job_records(files)
-    jobs = add_role_and_seniority(loaded.rows)
     timings["load_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    jobs = RoleModel(use_title_classifier=args.roles == "soc").fit(loaded.rows).transform(loaded.rows)
+    if args.roles == "family":
+        jobs = jobs.with_columns(role=pl.col("role_family"))
+    timings["roles_s"] = time.perf_counter() - start
     _, record_stats = model_records(jobs)
     matrix = build_archetype_matrix(jobs)
     sizes = matrix.group_by("company_id").len()["len"]
@@ -86,6 +93,7 @@ def main() -> None:
         "n_loaded": loaded.stats["n_loaded"],
         "n_quarantined": loaded.stats["n_quarantined"],
         **{f"matrix_input_{k}": v for k, v in record_stats.items()},
+        "roles": args.roles,
         "role_source": dict(jobs["role_source"].value_counts().iter_rows()),
         "n_roles": jobs["role"].n_unique(),
         "matrix_cells": matrix.height,

@@ -1,19 +1,22 @@
-"""Canonical role and seniority for job records, vectorised over polars.
+"""Role (a SOC occupation) and seniority for job records, vectorised over polars.
 
-Why a taxonomy: archetypes (role | seniority | state) only generalise across employers when thousands of
-free-text titles and ~500 SOC codes collapse to a few dozen roles that mean the same work everywhere.
+Why SOC occupations: an archetype (role | seniority | state) is only as useful as its roles are real. The
+SOC code is the filer's (and the DOL's) own classification, so a record's role is its SOC detailed
+occupation, named by the SOC title the files give (hundreds of roles on the real files, not a hand-made
+few dozen). Rules (documented in ``docs/validation.md`` section 8):
 
-Rules (documented in ``docs/validation.md``):
-
-* **Role from SOC first.** The SOC code is the filer's (and DOL's) own classification, so it wins when it
-  maps. The most specific prefix in :data:`ROLE_TAXONOMY` wins (``45-2092`` before ``45-2`` before ``45``).
-  Codes are read in any common spelling (``45-2092``, ``45-2092.02``, ``452092``).
-* **Title otherwise.** When the SOC code is missing or maps to nothing, ordered title keyword rules decide
-  (first match wins; tech rules come first because the H-1B extract has titles only).
-* Neither: role ``other`` with ``role_source = 'none'``; the row is kept, never dropped.
-* **Seniority from title cues** in a fixed priority order (intern > executive > director > manager >
-  principal > lead > senior > junior); no cue means ``mid``. Level numerals count: ``I``/``1`` junior,
-  ``II``/``2`` mid, ``III``+/``3``+ senior.
+* **SOC code first**, read in any common spelling (``45-2092``, ``45-2092.02`` O*NET extension, ``452092``),
+  reconciled across SOC 2010 / 2018 where the data's own (code, title) pairs allow
+  (:class:`~workforce_assets.labor.occupations.OccupationCatalog`).
+* **A learned title classifier** for records without a code (the H-1B extract): trained on the records that
+  carry both; below a confidence threshold it falls back to the broad or major group and says so
+  (``role_level``, ``role_confidence``).
+* **Hand-written title rules** (:data:`ROLE_TAXONOMY`) only where neither exists (no classifier could be
+  trained); their coarse family is kept for every record as ``role_family``. Nothing at all: ``other``,
+  ``role_source = 'none'``; the row is kept, never dropped.
+* **Seniority from evidence**: the prevailing-wage level I-IV where the record has one, else title cues in a
+  fixed priority order (intern > executive > director > manager > principal > lead > senior > junior; level
+  numerals count), else ``unknown`` (never a default ``mid``).
 """
 
 from __future__ import annotations
@@ -283,42 +286,149 @@ def seniority_from_title(cleaned_title: pl.Expr) -> pl.Expr:
     return expr.otherwise(pl.lit(None, dtype=pl.Utf8))
 
 
-def add_role_and_seniority(jobs: pl.DataFrame) -> pl.DataFrame:
-    """Add ``title_clean``, ``role``, ``role_source`` ('soc' | 'title' | 'none'), ``seniority`` and
-    ``seniority_source`` ('wage_level' | 'title' | 'none').
+ROLE_SOURCES = ("soc", "title_classifier", "title_rule", "none")
+
+
+def normalise_soc_and_title(jobs: pl.DataFrame) -> pl.DataFrame:
+    """``_soc`` (normalised code) and ``_soc_title`` columns, null where the input lacks them."""
+    soc = normalise_soc(pl.col("soc_code")) if "soc_code" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
+    title = pl.col("soc_title").cast(pl.Utf8) if "soc_title" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
+    year = pl.col("fiscal_year").cast(pl.Int64) if "fiscal_year" in jobs.columns else pl.lit(None, dtype=pl.Int64)
+    return jobs.with_columns(_soc=soc, _soc_title=title, _year=year).select("_soc", "_soc_title", "_year")
+
+
+class RoleModel:
+    """Job record -> role (a SOC occupation) and seniority.
+
+    ``RoleModel(use_title_classifier=True).fit(jobs)`` learns, from the records themselves:
+
+    * ``catalog_``: the SOC occupations present, their titles as the files give them, SOC 2010/2018 codes
+      reconciled where the data's (code, title) pairs allow (:class:`~workforce_assets.labor.occupations.OccupationCatalog`);
+    * ``classifier_``: a title -> occupation classifier trained on the records that carry both a title and a SOC
+      code, for the records that carry only a title (None when fewer than two occupations have titles, or when
+      ``use_title_classifier`` is off).
+
+    ``transform(jobs)`` adds ``role_code``, ``role``, ``role_level`` (detailed | broad | major), ``role_source``
+    (see :data:`ROLE_SOURCES`), ``role_confidence`` (the classifier's calibrated confidence at the level it
+    kept; null otherwise), ``role_family`` (the coarse hand-written family of :data:`ROLE_TAXONOMY`, kept as a
+    feature and for records no classifier can place), ``seniority`` and ``seniority_source``.
+    """
+
+    def __init__(self, use_title_classifier: bool = True, min_confidence: float = 0.5, seed: int = 0):
+        self.use_title_classifier, self.min_confidence, self.seed = use_title_classifier, min_confidence, seed
+
+    def fit(self, jobs: pl.DataFrame):
+        from workforce_assets.labor.occupations import OccupationCatalog, TitleOccupationClassifier
+
+        if "job_title" not in jobs.columns:
+            raise ValueError("RoleModel needs a 'job_title' column")
+        soc = normalise_soc_and_title(jobs)
+        self.catalog_ = OccupationCatalog().fit(soc["_soc"].to_list(), soc["_soc_title"].to_list(), soc["_year"].to_list())
+        self.classifier_ = None
+        if self.use_title_classifier:
+            training = jobs.select(title=clean_title(pl.col("job_title")).fill_null(""),
+                                   employer=pl.col("employer_key").cast(pl.Utf8) if "employer_key" in jobs.columns
+                                   else pl.lit(None, dtype=pl.Utf8)).with_columns(
+                code=self.catalog_.canonical(soc["_soc"])).filter(
+                pl.col("code").is_not_null() & (pl.col("title").str.len_chars() > 0))
+            if training["code"].n_unique() >= 2:
+                employers = training["employer"].fill_null(training["title"]).to_list()
+                self.classifier_ = TitleOccupationClassifier(min_confidence=self.min_confidence, seed=self.seed).fit(
+                    training["title"].to_list(), training["code"].to_list(), employers)
+        return self
+
+    def transform(self, jobs: pl.DataFrame) -> pl.DataFrame:
+        from workforce_assets.labor.occupations import level_of
+
+        if "job_title" not in jobs.columns:
+            raise ValueError("add_role_and_seniority needs a 'job_title' column")
+        soc = normalise_soc_and_title(jobs)
+        wage_level = pl.col("wage_level") if "wage_level" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
+        out = jobs.with_columns(
+            title_clean=clean_title(pl.col("job_title")).fill_null(""),
+            _code=self.catalog_.canonical(soc["_soc"]),
+            _soc_title_clean=clean_title(soc["_soc_title"]).fill_null(""),
+        )
+        # the hand-written families: SOC prefix first, then title cues (job title, then the SOC title)
+        out = out.with_columns(
+            _soc_family=role_from_soc(pl.col("_code")),
+            _title_family=pl.coalesce(role_from_title(pl.col("title_clean")), role_from_title(pl.col("_soc_title_clean"))),
+        ).with_columns(role_family=pl.coalesce("_soc_family", "_title_family", pl.lit(OTHER_ROLE)))
+        # records without a code: the classifier, once per distinct title
+        need = out.filter(pl.col("_code").is_null() & (pl.col("title_clean").str.len_chars() > 0))["title_clean"].unique()
+        predicted = pl.DataFrame(schema={"title_clean": pl.Utf8, "_pred_code": pl.Utf8, "_pred_level": pl.Utf8,
+                                         "_pred_confidence": pl.Float64})
+        if self.classifier_ is not None and need.len():
+            titles = need.sort().to_list()
+            result = self.classifier_.predict(titles)
+            predicted = pl.DataFrame({"title_clean": titles, "_pred_code": result.code.astype(str).tolist(),
+                                      "_pred_level": result.level.astype(str).tolist(),
+                                      "_pred_confidence": result.confidence.astype(float)})
+        out = out.join(predicted, on="title_clean", how="left")
+        codes = pl.coalesce("_code", "_pred_code")
+        distinct = out.select(codes.alias("c")).drop_nulls().unique()["c"].to_list()
+        names = {c: self.catalog_.name(c) for c in distinct}
+        levels = {c: level_of(c) for c in distinct}
+        out = out.with_columns(
+            role_source=pl.when(pl.col("_code").is_not_null()).then(pl.lit("soc"))
+            .when(pl.col("_pred_code").is_not_null()).then(pl.lit("title_classifier"))
+            .when(pl.col("_title_family").is_not_null()).then(pl.lit("title_rule"))
+            .otherwise(pl.lit("none")),
+            role_code=codes,
+            role_level=codes.replace_strict(levels, default=None, return_dtype=pl.Utf8),
+            role_confidence=pl.when(pl.col("_code").is_null()).then(pl.col("_pred_confidence")),
+            role=pl.coalesce(codes.replace_strict(names, default=None, return_dtype=pl.Utf8),
+                             pl.col("_title_family"), pl.lit(OTHER_ROLE)),
+            _title_seniority=seniority_from_title(pl.col("title_clean")),
+            _level_seniority=wage_level.replace_strict(WAGE_LEVEL_SENIORITY, default=None, return_dtype=pl.Utf8),
+        ).with_columns(
+            seniority=pl.coalesce("_level_seniority", "_title_seniority", pl.lit(UNKNOWN_SENIORITY)),
+            seniority_source=pl.when(pl.col("_level_seniority").is_not_null()).then(pl.lit("wage_level"))
+            .when(pl.col("_title_seniority").is_not_null()).then(pl.lit("title"))
+            .otherwise(pl.lit("none")),
+        )
+        return out.drop("_code", "_soc_title_clean", "_soc_family", "_title_family", "_pred_code", "_pred_level",
+                        "_pred_confidence", "_title_seniority", "_level_seniority")
+
+    def roles_table(self, assigned: pl.DataFrame) -> pl.DataFrame:
+        """One row per role of ``transform``'s output: code, name, level, SOC broad and major group, record
+        counts by source, and the codes folded into it (table ``labor.roles``)."""
+        from workforce_assets.labor.occupations import SOC_MAJOR_GROUPS, broad_group, major_group
+
+        merged = dict(zip(self.catalog_.occupations_["role_code"], self.catalog_.occupations_["merged_codes"]))
+        table = assigned.group_by("role", "role_code", "role_level").agg(
+            n_records=pl.len().cast(pl.Int64),
+            n_records_soc=(pl.col("role_source") == "soc").sum().cast(pl.Int64),
+            n_records_title_classifier=(pl.col("role_source") == "title_classifier").sum().cast(pl.Int64),
+            n_records_title_rule=(pl.col("role_source").is_in(["title_rule", "none"])).sum().cast(pl.Int64),
+            mean_role_confidence=pl.col("role_confidence").mean(),
+        )
+        code = pl.col("role_code")
+        return table.with_columns(
+            broad_group=code.map_elements(broad_group, return_dtype=pl.Utf8),
+            major_group=code.map_elements(major_group, return_dtype=pl.Utf8),
+            major_group_title=code.str.slice(0, 2).replace_strict(SOC_MAJOR_GROUPS, default=None, return_dtype=pl.Utf8),
+            merged_codes=code.replace_strict(merged, default="", return_dtype=pl.Utf8),
+        ).select("role_code", "role", "role_level", "broad_group", "major_group", "major_group_title", "n_records",
+                 "n_records_soc", "n_records_title_classifier", "n_records_title_rule", "mean_role_confidence",
+                 "merged_codes").sort("n_records", "role", descending=[True, False])
+
+
+def add_role_and_seniority(jobs: pl.DataFrame, model: RoleModel | None = None) -> pl.DataFrame:
+    """Add role, seniority and their sources (see :class:`RoleModel`); every input row comes out, in order.
+
+    Without a fitted ``model`` the SOC catalog is learned from ``jobs`` itself and records without a SOC code
+    get a role from the hand-written title rules (``role_source = 'title_rule'``): no classifier is trained.
+    The pipeline fits a :class:`RoleModel` once (asset ``labor/role_model``) and passes it here.
 
     Seniority comes from evidence: the prevailing-wage level (I-IV) where the record has one, title cues
     otherwise, and ``unknown`` where neither speaks (never a default ``mid``).
-
-    Needs ``job_title``; ``soc_code`` and ``soc_title`` are used when present (the SOC title is a second
-    title source for records whose job title says nothing, e.g. 'Laborer' under a crop SOC code).
-    Every input row comes out, in order.
     """
     if "job_title" not in jobs.columns:
         raise ValueError("add_role_and_seniority needs a 'job_title' column")
-    soc = pl.col("soc_code") if "soc_code" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
-    soc_title = clean_title(pl.col("soc_title")) if "soc_title" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
-    wage_level = pl.col("wage_level") if "wage_level" in jobs.columns else pl.lit(None, dtype=pl.Utf8)
-    out = jobs.with_columns(title_clean=clean_title(pl.col("job_title")).fill_null(""))
-    out = out.with_columns(
-        _soc_role=role_from_soc(soc),
-        _title_role=pl.coalesce(role_from_title(pl.col("title_clean")), role_from_title(soc_title.fill_null(""))),
-    )
-    return out.with_columns(
-        role=pl.coalesce("_soc_role", "_title_role", pl.lit(OTHER_ROLE)),
-        role_source=pl.when(pl.col("_soc_role").is_not_null())
-        .then(pl.lit("soc"))
-        .when(pl.col("_title_role").is_not_null())
-        .then(pl.lit("title"))
-        .otherwise(pl.lit("none")),
-        _title_seniority=seniority_from_title(pl.col("title_clean")),
-        _level_seniority=wage_level.replace_strict(WAGE_LEVEL_SENIORITY, default=None, return_dtype=pl.Utf8),
-    ).with_columns(
-        seniority=pl.coalesce("_level_seniority", "_title_seniority", pl.lit(UNKNOWN_SENIORITY)),
-        seniority_source=pl.when(pl.col("_level_seniority").is_not_null()).then(pl.lit("wage_level"))
-        .when(pl.col("_title_seniority").is_not_null()).then(pl.lit("title"))
-        .otherwise(pl.lit("none")),
-    ).drop("_soc_role", "_title_role", "_title_seniority", "_level_seniority")
+    if model is None:
+        model = RoleModel(use_title_classifier=False).fit(jobs)
+    return model.transform(jobs)
 
 
 def role_taxonomy_table() -> pl.DataFrame:

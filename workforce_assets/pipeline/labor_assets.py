@@ -16,7 +16,7 @@ from workforce_assets.labor import existence, questions, roles, salary
 from workforce_assets.labor import headcount_model as headcount_core
 from workforce_assets.labor import matrix as matrix_core
 from workforce_assets.pipeline.ingestion_assets import job_records
-from workforce_assets.pipeline.metadata import stats_metadata, table_metadata
+from workforce_assets.pipeline.metadata import markdown_table, stats_metadata, table_metadata
 from workforce_assets.pipeline.partitions import DUCKDB_POOL
 from workforce_assets.pipeline.resources import WarehouseResource
 
@@ -36,7 +36,8 @@ class ScoringConfig(dg.Config):
 
 
 def _jobs(warehouse: WarehouseResource) -> pl.DataFrame:
-    return roles.add_role_and_seniority(warehouse.read("inputs.job_records"))
+    """The job records with their roles and seniorities (table ``labor.job_roles``)."""
+    return warehouse.read("labor.job_roles")
 
 
 def _model_dir(warehouse: WarehouseResource) -> Path:
@@ -100,7 +101,84 @@ def _eval_result(warehouse: WarehouseResource, table: str, frame: pl.DataFrame) 
     return dg.MaterializeResult(metadata={**table_metadata(frame, table, preview_rows=40), **scalars})
 
 
-@dg.asset(key_prefix="labor", group_name=GROUP, deps=[job_records], pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+class RoleModelConfig(dg.Config):
+    """The title classifier for records without a SOC code (see ``labor.roles.RoleModel``)."""
+
+    use_title_classifier: bool = True
+    min_confidence: float = 0.5
+    seed: int = 0
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[job_records], pool=DUCKDB_POOL, kinds={"scikitlearn", "duckdb"})
+def role_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: RoleModelConfig) -> dg.MaterializeResult:
+    """The SOC occupations in the job records (SOC 2010 / 2018 reconciled by the data's own code-title pairs;
+    what stays unreconciled is in ``labor.soc_reconciliation``) and a title -> occupation classifier learned
+    from the records that carry both, with its top-1 accuracy on held-out employers."""
+    jobs = warehouse.read("inputs.job_records")
+    context.log.info(f"fitting the role model on {jobs.height:,} job records")
+    model = roles.RoleModel(use_title_classifier=config.use_title_classifier, min_confidence=config.min_confidence,
+                            seed=config.seed).fit(jobs)
+    catalog, classifier = model.catalog_, model.classifier_
+    warehouse.write("labor.soc_reconciliation", catalog.reconciliation_)
+    outcomes = dict(catalog.reconciliation_.group_by("outcome").len().sort("outcome").iter_rows())
+    extra = {"n_occupations": catalog.occupations_.height, "classifier": "none" if classifier is None else "linear_svm"}
+    metadata = {
+        "n_occupations": dg.MetadataValue.int(catalog.occupations_.height),
+        "reconciliation": dg.MetadataValue.json(outcomes),
+        "reconciliation_table": dg.MetadataValue.md(
+            markdown_table(catalog.reconciliation_.filter(pl.col("outcome") != "truncated").head(40))
+            if catalog.reconciliation_.height else "nothing to reconcile"),
+    }
+    if classifier is not None:
+        extra |= {f"holdout_accuracy_{k}": round(v, 4) for k, v in classifier.holdout_accuracy_.items()}
+        metadata |= {f"title_classifier/holdout_accuracy_{k}": dg.MetadataValue.float(v)
+                     for k, v in classifier.holdout_accuracy_.items()}
+        metadata |= {"title_classifier/n_holdout_records": dg.MetadataValue.int(classifier.n_holdout_),
+                     "title_classifier/temperature": dg.MetadataValue.float(classifier.temperature_),
+                     "title_classifier/n_occupations": dg.MetadataValue.int(len(classifier.classes_))}
+    saved = _save_model(warehouse, "role_model", model, "labor.role_model", extra)
+    return dg.MaterializeResult(metadata={**saved.metadata, **metadata})
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[job_records, role_model], pool=DUCKDB_POOL,
+          kinds={"duckdb", "polars"})
+def job_roles(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every job record with its role (SOC occupation: from its own code, else the title classifier at the
+    level its confidence allows, else title rules), ``role_source``, ``role_confidence`` and its seniority
+    from evidence (prevailing-wage level, title cue, else ``unknown``) with ``seniority_source``."""
+    jobs = roles.add_role_and_seniority(warehouse.read("inputs.job_records"), _load_model(warehouse, "role_model"))
+    warehouse.write("labor.job_roles", jobs)
+    by_source = dict(jobs.group_by("role_source").len().sort("role_source").iter_rows())
+    context.log.info(f"{jobs.height:,} job records, {jobs['role'].n_unique():,} roles; by source {by_source}")
+    return dg.MaterializeResult(metadata={
+        **table_metadata(jobs, "labor.job_roles"),
+        "n_roles": dg.MetadataValue.int(jobs["role"].n_unique()),
+        "role_by_source": dg.MetadataValue.json(by_source),
+        "role_by_level": dg.MetadataValue.json(
+            {str(k): n for k, n in jobs.group_by("role_level").len().sort("role_level", nulls_last=True).iter_rows()}),
+        # where each record's seniority came from (prevailing-wage level, title cue, or none: unknown)
+        "seniority_by_source": dg.MetadataValue.json(
+            {f"{source}/{level}": n for source, level, n in jobs.group_by("seniority_source", "seniority").len()
+             .sort("seniority_source", "seniority").iter_rows()}),
+    })
+
+
+@dg.asset(key=["labor", "roles"], group_name=GROUP, deps=[job_roles, role_model], pool=DUCKDB_POOL,
+          kinds={"duckdb"})
+def roles_table(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every role with its SOC code, title (as the files give it), level, broad and major group, record
+    counts by source (own SOC code, title classifier, title rules) and the SOC codes folded into it."""
+    table = _load_model(warehouse, "role_model").roles_table(warehouse.read("labor.job_roles"))
+    warehouse.write("labor.roles", table)
+    return dg.MaterializeResult(metadata={
+        **table_metadata(table, "labor.roles", preview_rows=30),
+        "n_roles": dg.MetadataValue.int(table.height),
+        "n_roles_by_level": dg.MetadataValue.json(
+            {str(k): n for k, n in table.group_by("role_level").len().sort("role_level", nulls_last=True).iter_rows()}),
+    })
+
+
+@dg.asset(key_prefix="labor", group_name=GROUP, deps=[job_roles], pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
 def archetype_matrix(warehouse: WarehouseResource, config: LaborConfig) -> dg.MaterializeResult:
     """Company × archetype (canonical role | seniority | state) cells with record and worker counts, median wage."""
     jobs = _jobs(warehouse)
@@ -113,11 +191,7 @@ def archetype_matrix(warehouse: WarehouseResource, config: LaborConfig) -> dg.Ma
             **stats_metadata(used, prefix="records/"),
             "n_companies": dg.MetadataValue.int(matrix["company_id"].n_unique()),
             "n_archetypes": dg.MetadataValue.int(matrix["archetype"].n_unique()),
-            # where each record's seniority came from (prevailing-wage level, title cue, or none: unknown)
-            "seniority_by_source": dg.MetadataValue.json(
-                {f"{source}/{level}": n for source, level, n in jobs.group_by("seniority_source", "seniority").len()
-                 .sort("seniority_source", "seniority").iter_rows()}),
-            "role_by_source": dg.MetadataValue.json(dict(jobs.group_by("role_source").len().sort("role_source").iter_rows())),
+            "n_roles": dg.MetadataValue.int(matrix["role"].n_unique()),
         }
     )
 
@@ -167,8 +241,8 @@ def _evaluated_model_assets(name: str, evaluate, training_rows, eval_description
     @dg.multi_asset(
         name=f"{name}_models",
         specs=[
-            dg.AssetSpec(["labor", f"{name}_eval"], group_name=GROUP, deps=[job_records], kinds={"duckdb", "lightgbm"}, description=eval_description),
-            dg.AssetSpec(["labor", f"{name}_model"], group_name=GROUP, deps=[job_records], kinds={"lightgbm"}, description=model_description),
+            dg.AssetSpec(["labor", f"{name}_eval"], group_name=GROUP, deps=[job_roles], kinds={"duckdb", "lightgbm"}, description=eval_description),
+            dg.AssetSpec(["labor", f"{name}_model"], group_name=GROUP, deps=[job_roles], kinds={"lightgbm"}, description=model_description),
         ],
         pool=DUCKDB_POOL,
         check_specs=[_training_check_spec(f"{name}_model")],

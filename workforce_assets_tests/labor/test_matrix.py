@@ -13,7 +13,7 @@ from workforce_assets.labor.matrix import (
 
 
 def _jobs(rows):
-    base = {"employer_key": None, "job_title": "Cook", "soc_code": "35-2014", "soc_title": None,
+    base = {"employer_key": None, "job_title": "Cook", "soc_code": "35-2014", "soc_title": "Cooks, Restaurant",
             "worksite_state": "CO", "annual_wage": 30000.0, "wage_flag": None, "workers": None,
             "case_status": "certified", "is_exact_duplicate": False}
     records = [base | r for r in rows]
@@ -36,11 +36,11 @@ def test_aggregation_counts_workers_and_wages():
     ])
     matrix = build_archetype_matrix(jobs)
     cells = {r["archetype"] + "@" + r["company_id"]: r for r in matrix.iter_rows(named=True)}
-    a_mid = cells["cook|unknown|CO@a"]  # no title cue, no wage level: unknown, never a default mid
+    a_mid = cells["Cooks, Restaurant|unknown|CO@a"]  # SOC occupation by its title; no title cue, no wage level: unknown, never a default mid
     assert a_mid["n_records"] == 3 and a_mid["workers"] == 7 and a_mid["median_annual_wage"] == 30000.0
-    assert cells["cook|senior|CO@a"]["workers"] is None  # no worker count in the source: null, not 0
-    assert cells["cook|unknown|UNK@b"]["n_records"] == 1  # missing state kept as UNK
-    assert "cook|unknown|CO@b" not in cells  # denied and duplicate excluded
+    assert cells["Cooks, Restaurant|senior|CO@a"]["workers"] is None  # no worker count in the source: null, not 0
+    assert cells["Cooks, Restaurant|unknown|UNK@b"]["n_records"] == 1  # missing state kept as UNK
+    assert "Cooks, Restaurant|unknown|CO@b" not in cells  # denied and duplicate excluded
     _, stats = model_records(jobs)
     assert stats == {"n_input": 8, "n_used": 5, "n_duplicate": 1, "n_no_employer": 1, "n_not_certified": 1,
                      "n_status_unknown": 0}

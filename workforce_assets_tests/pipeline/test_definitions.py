@@ -9,6 +9,7 @@ EXPECTED_TABLE_ASSETS = {
     "annotation/keyword_lists", "annotation/filter_labels", "annotation/llm_labels", "annotation/annotation_matrix",
     "annotation/rated_cv_filter_labels", "annotation/rated_cv_llm_labels", "annotation/rated_cv_matrix",
     "headcount/annotator_parameters", "headcount/company_posteriors", "headcount/log_debias", "headcount/headcount_totals",
+    "labor/role_model", "labor/job_roles", "labor/roles",
     "labor/archetype_matrix", "labor/archetype_eval", "labor/archetype_model", "labor/archetype_scores",
     "labor/salary_eval", "labor/salary_model", "labor/headcount_eval", "labor/headcount_model",
     "labor/market_sizes", "labor/peer_gaps",

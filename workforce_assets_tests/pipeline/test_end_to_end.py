@@ -20,6 +20,8 @@ CONTRACT = {
     "headcount.company_posteriors": {"company_id", "n_sampled", "headcount", "mean", "q10", "q50", "q90"},
     "headcount.log_debias": {"company_id", "estimate", "lower80", "upper80"},
     "labor.archetype_matrix": {"company_id", "role", "seniority", "state", "n_records"},
+    "labor.roles": {"role_code", "role", "role_level", "broad_group", "major_group", "n_records"},
+    "labor.job_roles": {"role", "role_code", "role_source", "role_confidence", "seniority", "seniority_source"},
     "labor.archetype_eval": {"method", "metric", "value"},
     "labor.salary_eval": {"method", "metric", "value"},
     "labor.headcount_eval": {"method", "metric", "value"},

@@ -55,7 +55,7 @@ def test_a_model_without_a_training_set_fails_its_check_and_the_run(tmp_path):
 
     inputs = _inputs(tmp_path, {"denied.csv": HEADER + _rows(40, "Denied")})
     with dg.instance_for_test() as instance:
-        report = materialize(inputs, selection="key:inputs/job_records or key:labor/archetype_matrix or "
+        report = materialize(inputs, selection="key:inputs/job_records or key:labor/role_model or key:labor/job_roles or key:labor/archetype_matrix or "
                              "key:labor/archetype_model", duckdb_path=tmp_path / "w.duckdb", instance=instance)
         assert not report.success
         check = _check(instance, ["labor", "archetype_model"], "training_set_sufficient")
@@ -70,7 +70,7 @@ def test_records_without_a_status_column_train_the_models(tmp_path):
     rows = "".join(f"Employer {i % 7},Software Engineer {i % 3},TX,{90000 + i},Year\n" for i in range(40))
     inputs = _inputs(tmp_path, {"no_status.csv": header + rows})
     with dg.instance_for_test() as instance:
-        report = materialize(inputs, selection="key:inputs/job_records or key:labor/archetype_matrix or "
+        report = materialize(inputs, selection="key:inputs/job_records or key:labor/role_model or key:labor/job_roles or key:labor/archetype_matrix or "
                              "key:labor/archetype_model", duckdb_path=tmp_path / "w.duckdb", instance=instance)
         assert report.success, report.failed
         check = _check(instance, ["labor", "archetype_model"], "training_set_sufficient")
