@@ -35,6 +35,30 @@ def duckdb_path() -> Path:
     return Path(os.environ.get(ENV_DUCKDB_PATH) or data_dir() / "warehouse.duckdb").resolve()
 
 
+#: Warehouse backend (issue 14): the DuckDB file (default) or DuckLake; outside checks use these names.
+ENV_WAREHOUSE = "WORKFORCE_WAREHOUSE"
+ENV_DUCKLAKE_CATALOG = "WORKFORCE_DUCKLAKE_CATALOG"
+ENV_DUCKLAKE_DATA_PATH = "WORKFORCE_DUCKLAKE_DATA_PATH"
+WAREHOUSE_BACKENDS = ("duckdb", "ducklake")
+
+
+def warehouse_settings() -> dict:
+    """``backend`` ('duckdb' or 'ducklake') and, for DuckLake, ``ducklake_catalog`` (what follows ``ducklake:``
+    in DuckDB's ATTACH) and ``ducklake_data_path`` (where the Parquet files go). A half-configured lake is an
+    error here, before any run starts."""
+    backend = (os.environ.get(ENV_WAREHOUSE) or "duckdb").strip().lower()
+    if backend not in WAREHOUSE_BACKENDS:
+        raise ValueError(f"{ENV_WAREHOUSE} must be one of {WAREHOUSE_BACKENDS}, got {backend!r}")
+    if backend == "duckdb":
+        return {"backend": "duckdb"}
+    catalog = (os.environ.get(ENV_DUCKLAKE_CATALOG) or "").strip()
+    data_path = (os.environ.get(ENV_DUCKLAKE_DATA_PATH) or "").strip()
+    missing = [name for name, value in ((ENV_DUCKLAKE_CATALOG, catalog), (ENV_DUCKLAKE_DATA_PATH, data_path)) if not value]
+    if missing:
+        raise ValueError(f"{ENV_WAREHOUSE}=ducklake needs {' and '.join(missing)} (see docs/deployment.md)")
+    return {"backend": "ducklake", "ducklake_catalog": catalog, "ducklake_data_path": data_path}
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get(ENV_DAGSTER_HOME) or REPO_ROOT / ".dagster_home").resolve()
 

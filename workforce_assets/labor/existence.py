@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from workforce_assets.labor.boosting import progress_callback, threads_for
+from workforce_assets.labor.boosting import REPRODUCIBLE, progress_callback, threads_for
 from workforce_assets.labor.matrix import (
     SparseArchetypeMatrix,
     archetype_popularity,
@@ -386,7 +386,7 @@ def _booster(features, label, weight, seed, n_estimators, num_threads, names, nu
         "lambda_l2": 1.0,
         "num_threads": threads_for(len(label), num_threads),
         "seed": seed,
-        "deterministic": True,
+        "deterministic": True, **REPRODUCIBLE,
         "verbose": -1,
     }
     dataset = lgb.Dataset(features, label=label, weight=weight, feature_name=list(names), free_raw_data=True)

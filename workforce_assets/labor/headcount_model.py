@@ -21,7 +21,7 @@ import polars as pl
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import GroupShuffleSplit
 
-from workforce_assets.labor.boosting import progress_callback, threads_for
+from workforce_assets.labor.boosting import REPRODUCIBLE, progress_callback, threads_for
 from workforce_assets.labor.matrix import model_records
 
 CATEGORICAL = ("role", "state", "visa_class")
@@ -109,7 +109,7 @@ def fit_headcount_model(cells: pl.DataFrame, seed: int = 0, *, n_estimators: int
     params = {
         "objective": "regression", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
         "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "num_threads": threads_for(train.height, num_threads),
-        "seed": seed, "deterministic": True, "verbose": -1,
+        "seed": seed, "deterministic": True, **REPRODUCIBLE, "verbose": -1,
     }
     # weight cells by company total so the fit cares about workers, not about many tiny companies equally
     data = lgb.Dataset(

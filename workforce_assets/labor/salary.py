@@ -19,7 +19,7 @@ import polars as pl
 from sklearn.metrics import mean_absolute_error, r2_score
 from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
-from workforce_assets.labor.boosting import progress_callback, threads_for
+from workforce_assets.labor.boosting import REPRODUCIBLE, progress_callback, threads_for
 from workforce_assets.labor.matrix import model_records, usable_wage
 from workforce_assets.labor.roles import normalise_soc
 
@@ -135,7 +135,7 @@ def _lgb_quantile(x, y, alpha, categorical_idx, seed, n_estimators, num_threads)
     params = {
         "objective": "quantile", "alpha": alpha, "learning_rate": 0.05, "num_leaves": 31,
         "min_data_in_leaf": 20, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
-        "num_threads": threads_for(len(y), num_threads), "seed": seed, "deterministic": True, "verbose": -1,
+        "num_threads": threads_for(len(y), num_threads), "seed": seed, "deterministic": True, **REPRODUCIBLE, "verbose": -1,
         "cat_smooth": 10, "min_data_per_group": 20,
     }
     data = lgb.Dataset(x, label=y, categorical_feature=categorical_idx, free_raw_data=True)

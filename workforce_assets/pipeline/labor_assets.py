@@ -35,9 +35,26 @@ class ScoringConfig(dg.Config):
     threshold: float = 0.5
 
 
+RECORD_ORDER = ["source_file", "row_number"]
+
+
+def _job_records(warehouse: WarehouseResource, table: str) -> pl.DataFrame:
+    """A job-record table in the records' own order (file, row). SQL gives rows in no defined order: a DuckDB
+    file happens to return them as inserted, DuckLake in the order of its data files. Model fits (bagging by
+    row index) depend on the order, so the scale-out test caught a headcount evaluation differing between
+    the two backends until every read was put in this order."""
+    frame = warehouse.read(table)
+    return frame.sort(RECORD_ORDER, nulls_last=True) if set(RECORD_ORDER) <= set(frame.columns) else frame
+
+
+def _matrix(warehouse: WarehouseResource) -> pl.DataFrame:
+    """``labor.archetype_matrix`` in the order it was built (company, archetype): see :func:`_job_records`."""
+    return warehouse.read("labor.archetype_matrix").sort("company_id", "archetype")
+
+
 def _jobs(warehouse: WarehouseResource) -> pl.DataFrame:
     """The job records with their roles and seniorities (table ``labor.job_roles``)."""
-    return warehouse.read("labor.job_roles")
+    return _job_records(warehouse, "labor.job_roles")
 
 
 def _model_dir(warehouse: WarehouseResource) -> Path:
@@ -114,7 +131,7 @@ def role_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource, 
     """The SOC occupations in the job records (SOC 2010 / 2018 reconciled by the data's own code-title pairs;
     what stays unreconciled is in ``labor.soc_reconciliation``) and a title -> occupation classifier learned
     from the records that carry both, with its top-1 accuracy on held-out employers."""
-    jobs = warehouse.read("inputs.job_records")
+    jobs = _job_records(warehouse, "inputs.job_records")
     context.log.info(f"fitting the role model on {jobs.height:,} job records")
     model = roles.RoleModel(use_title_classifier=config.use_title_classifier, min_confidence=config.min_confidence,
                             seed=config.seed).fit(jobs)
@@ -146,7 +163,7 @@ def job_roles(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     """Every job record with its role (SOC occupation: from its own code, else the title classifier at the
     level its confidence allows, else title rules), ``role_source``, ``role_confidence`` and its seniority
     from evidence (prevailing-wage level, title cue, else ``unknown``) with ``seniority_source``."""
-    jobs = roles.add_role_and_seniority(warehouse.read("inputs.job_records"), _load_model(warehouse, "role_model"))
+    jobs = roles.add_role_and_seniority(_job_records(warehouse, "inputs.job_records"), _load_model(warehouse, "role_model"))
     warehouse.write("labor.job_roles", jobs)
     by_source = dict(jobs.group_by("role_source").len().sort("role_source").iter_rows())
     context.log.info(f"{jobs.height:,} job records, {jobs['role'].n_unique():,} roles; by source {by_source}")
@@ -199,7 +216,7 @@ def archetype_matrix(warehouse: WarehouseResource, config: LaborConfig) -> dg.Ma
 @dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
 def archetype_eval(warehouse: WarehouseResource, config: LaborConfig) -> dg.MaterializeResult:
     """Held-out ranking of masked archetypes: recall@10, NDCG@10, AUC for every baseline and LightGBM."""
-    frame = existence.evaluate_existence(warehouse.read("labor.archetype_matrix"), seed=config.seed)
+    frame = existence.evaluate_existence(_matrix(warehouse), seed=config.seed)
     return _eval_result(warehouse, "labor.archetype_eval", frame)
 
 
@@ -211,7 +228,7 @@ def archetype_model(warehouse: WarehouseResource, config: LaborConfig):
     _, used = matrix_core.model_records(jobs, certified_only=config.certified_only)
     check = _training_check("archetype_model", jobs, used["n_used"], config.certified_only, used=used)
     fitted = check.passed  # else nothing worth fitting: the check says why and stops the dependants
-    model = existence.fit_existence_model(warehouse.read("labor.archetype_matrix"), seed=config.seed) if fitted else None
+    model = existence.fit_existence_model(_matrix(warehouse), seed=config.seed) if fitted else None
     yield _save_model(warehouse, "archetype_model", model, "labor.archetype_model",
                       {"seed": config.seed, "fitted": "yes" if fitted else f"no: {check.description}"})
     yield check
@@ -222,7 +239,7 @@ def archetype_scores(warehouse: WarehouseResource, config: ScoringConfig) -> dg.
     """Every company × archetype cell scored in chunks: each company's top-K and every cell above the threshold."""
     model = _load_model(warehouse, "archetype_model")
     top_k, above = existence.score_full_matrix(
-        model, warehouse.read("labor.archetype_matrix"), top_k=config.top_k, threshold=config.threshold
+        model, _matrix(warehouse), top_k=config.top_k, threshold=config.threshold
     )
     warehouse.write("labor.archetype_scores", top_k)
     warehouse.write("labor.archetype_scores_above_threshold", above)
@@ -296,7 +313,7 @@ class PeerGapConfig(dg.Config):
 @dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
 def market_sizes(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Market size of each archetype: companies that list it plus the expected number that have it unlisted, with a 90% interval."""
-    sizes = questions.market_sizes(_load_model(warehouse, "archetype_model"), warehouse.read("labor.archetype_matrix"))
+    sizes = questions.market_sizes(_load_model(warehouse, "archetype_model"), _matrix(warehouse))
     warehouse.write("labor.market_sizes", sizes)
     return dg.MaterializeResult(metadata=table_metadata(sizes.sort("expected_total", descending=True), "labor.market_sizes"))
 
@@ -304,7 +321,7 @@ def market_sizes(warehouse: WarehouseResource) -> dg.MaterializeResult:
 @dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb"})
 def peer_gaps(warehouse: WarehouseResource, config: PeerGapConfig) -> dg.MaterializeResult:
     """Archetypes common at each large company's most similar peers that the company does not list."""
-    matrix = warehouse.read("labor.archetype_matrix")
+    matrix = _matrix(warehouse)
     model = _load_model(warehouse, "archetype_model")
     largest = (
         matrix.group_by("company_id").agg(pl.len().alias("n")).sort(["n", "company_id"], descending=[True, False])

@@ -11,34 +11,51 @@ from workforce_assets import settings, warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """One DuckDB file; every call opens a short connection (DuckDB allows one writer process)."""
+    """The warehouse: one DuckDB file (``backend='duckdb'``, the default) or DuckLake (``backend='ducklake'``:
+    catalog in Postgres or SQLite, Parquet data under ``ducklake_data_path``). Every call opens a short
+    connection and does one transaction.
+
+    ``duckdb_path`` is the DuckDB file, and its folder holds this machine's side files on either backend
+    (fitted models, reports, caches)."""
 
     duckdb_path: str
+    backend: str = "duckdb"
+    ducklake_catalog: str | None = None
+    ducklake_data_path: str | None = None
 
     @property
     def path(self) -> Path:
         return Path(self.duckdb_path)
 
+    @property
+    def target(self) -> "warehouse.Target":
+        """What the warehouse helpers open: the DuckDB file, or the DuckLake."""
+        if self.backend == "duckdb":
+            return self.path
+        if self.backend == "ducklake":
+            return warehouse.DuckLake(self.ducklake_catalog or "", self.ducklake_data_path or "")
+        raise ValueError(f"warehouse backend must be 'duckdb' or 'ducklake', got {self.backend!r}")
+
     def write(self, table: str, df: pl.DataFrame, partition_column: str | None = None, partition_value: str | None = None) -> int:
-        return warehouse.write_table(self.path, table, df, partition_column, partition_value)
+        return warehouse.write_table(self.target, table, df, partition_column, partition_value)
 
     def write_many(self, writes: list[tuple]) -> dict[str, int]:
         """Several tables in one transaction (see :func:`workforce_assets.warehouse.write_tables`)."""
-        return warehouse.write_tables(self.path, writes)
+        return warehouse.write_tables(self.target, writes)
 
     def read(self, table: str, where: str | None = None, params: list | None = None) -> pl.DataFrame:
-        return warehouse.read_table(self.path, table, where, params)
+        return warehouse.read_table(self.target, table, where, params)
 
     def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
-        return warehouse.query(self.path, sql, params)
+        return warehouse.query(self.target, sql, params)
 
     def execute(self, sql: str, params: list | None = None) -> None:
-        warehouse.execute(self.path, sql, params)
+        warehouse.execute(self.target, sql, params)
 
     def exists(self, table: str) -> bool:
-        if not self.path.exists():
+        if self.backend == "duckdb" and not self.path.exists():
             return False
-        with warehouse.connect(self.path) as conn:
+        with warehouse.connect(self.target) as conn:
             return warehouse.table_exists(conn, table)
 
 
@@ -99,10 +116,11 @@ class EmbeddingsResource(dg.ConfigurableResource):
 
 
 def default_resources(input_dir: str | Path | None = None, duckdb_path: str | Path | None = None) -> dict:
-    """Resources from the environment (WORKFORCE_INPUT_DIR, WORKFORCE_DUCKDB_PATH, WORKFORCE_LLM_*)."""
+    """Resources from the environment (WORKFORCE_INPUT_DIR, WORKFORCE_DUCKDB_PATH, WORKFORCE_WAREHOUSE and
+    WORKFORCE_DUCKLAKE_*, WORKFORCE_LLM_*)."""
     db = Path(duckdb_path) if duckdb_path else settings.duckdb_path()
     return {
-        "warehouse": WarehouseResource(duckdb_path=str(db)),
+        "warehouse": WarehouseResource(duckdb_path=str(db), **settings.warehouse_settings()),
         "inputs": InputDirResource(input_dir=str(Path(input_dir) if input_dir else settings.input_dir())),
         "llm": LLMResource(
             **settings.llm_settings(),
