@@ -107,6 +107,10 @@ ENV_LLM_BUDGET_USD = "WORKFORCE_LLM_BUDGET_USD"
 ENV_LLM_CONCURRENCY = "WORKFORCE_LLM_CONCURRENCY"
 ENV_LLM_API_BASE = "WORKFORCE_LLM_API_BASE"
 ENV_LLM_DEADLINE_S = "WORKFORCE_LLM_DEADLINE_S"
+ENV_LLM_MODE = "WORKFORCE_LLM_MODE"
+ENV_LLM_BATCH_POLL_S = "WORKFORCE_LLM_BATCH_POLL_S"
+ENV_LLM_BATCH_DEADLINE_S = "WORKFORCE_LLM_BATCH_DEADLINE_S"
+LLM_MODES = ("online", "batch")
 ENV_EMBEDDINGS_BACKEND = "WORKFORCE_EMBEDDINGS_BACKEND"
 ENV_MODAL_APP = "WORKFORCE_MODAL_APP"
 ENV_MODAL_MODEL = "WORKFORCE_MODAL_EMBEDDING_MODEL"
@@ -120,7 +124,18 @@ def llm_settings() -> dict:
         "concurrency": int(os.environ.get(ENV_LLM_CONCURRENCY) or 8),
         "api_base": os.environ.get(ENV_LLM_API_BASE) or None,
         "deadline_s": float(os.environ.get(ENV_LLM_DEADLINE_S) or 3600.0),
+        "mode": _llm_mode(),
+        "batch_poll_s": float(os.environ.get(ENV_LLM_BATCH_POLL_S) or 30.0),
+        "batch_deadline_s": float(os.environ.get(ENV_LLM_BATCH_DEADLINE_S) or 3600.0),
     }
+
+
+def _llm_mode() -> str:
+    """'online' (default: one call per text) or 'batch' (vendor batch jobs where litellm supports them)."""
+    value = (os.environ.get(ENV_LLM_MODE) or "online").strip().lower()
+    if value not in LLM_MODES:
+        raise ValueError(f"{ENV_LLM_MODE} must be one of {LLM_MODES}, got {value!r}")
+    return value
 
 
 def embeddings_backend() -> str:

@@ -6,6 +6,8 @@ recomputed ones and are never requested again.
 """
 
 
+import json
+
 import dagster as dg
 import polars as pl
 
@@ -155,6 +157,9 @@ def _llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     """Ask the LLM annotators about items lacking an imported label; the warehouse is not held meanwhile."""
     imported = _imported_for(warehouse, items["item_id"]).filter(pl.col("label").is_not_null())
     skip = set(zip(imported["item_id"].to_list(), imported["annotator"].to_list()))
+    batch_meta = {}
+    if llm.mode == "batch":
+        skip, batch_meta = _run_batch_jobs(context, llm, items, skip)
     result = llm_core.annotate_with_llms(
         items.select("item_id", "text"), llm.annotators(), cache_path=llm.cache_path, skip=skip,
         budget_usd=llm.budget_usd, concurrency=llm.concurrency, **llm.vendor_options(),
@@ -171,7 +176,39 @@ def _llm_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         metadata={"failed_annotators": dg.MetadataValue.json(failed), "annotators": dg.MetadataValue.json(outcomes)},
     )
     stats = {k: v for k, v in result.stats.items() if k != "annotators"}
-    return result.rows, stats_metadata(stats, prefix="llm/"), check
+    return result.rows, {**stats_metadata(stats, prefix="llm/"), **batch_meta}, check
+
+
+def _run_batch_jobs(context, llm: LLMResource, items: pl.DataFrame, skip: set) -> tuple[set, dict]:
+    """Batch mode: the answers come from vendor batch jobs into the shared cache (then the online path reads
+    them). Items whose job is still running at the deadline are left out of this run, never sent again
+    online at full price: the next materialization collects them."""
+    from workforce_assets.annotation import llm_batch
+
+    annotators = llm.annotators()
+    wanted = items.filter(pl.col("text").is_not_null())
+    stats = llm_batch.annotate_with_batches(
+        wanted["text"].to_list(), annotators, llm.cache_path,
+        llm_batch.BatchOptions(poll_s=llm.batch_poll_s, deadline_s=llm.batch_deadline_s))
+    skip = set(skip)
+    waiting = 0
+    for annotator in annotators:
+        outcome = stats.get(annotator.name, {})
+        if outcome.get("error"):
+            context.log.warning(f"{annotator.name}: batch jobs failed ({outcome['error']}); answered online instead")
+        if not outcome.get("jobs_open"):
+            continue
+        open_shas = set()
+        for row in llm_batch.open_jobs(llm.cache_path, annotator.cache_model).iter_rows(named=True):
+            open_shas |= set(json.loads(row["text_sha256s"]))
+        for item_id, text in wanted.select("item_id", "text").iter_rows():
+            if llm_core.text_sha256(text) in open_shas:
+                skip.add((item_id, annotator.name))
+                waiting += 1
+        context.log.warning(f"{annotator.name}: batch job(s) {outcome['jobs_open']} still running; their items stay "
+                            "missing in this run and the next materialization collects them")
+    return skip, {"llm_batch/jobs": dg.MetadataValue.json(stats),
+                  "llm_batch/items_waiting_for_a_job": dg.MetadataValue.int(waiting)}
 
 
 def _llm_check_spec(asset_key: list[str]) -> dg.AssetCheckSpec:

@@ -89,6 +89,11 @@ class LLMResource(dg.ConfigurableResource):
     retry_after_cap_s: float = 120.0  # a vendor asking to wait longer fails the item instead
     breaker_failures: int = 12  # consecutive failed attempts that stop calling an annotator for the run
     max_answer_chars: int = 2000
+    # 'batch': vendor batch jobs (OpenAI / Azure through litellm) at batch prices; the step polls them up to
+    # batch_deadline_s, and what is still running then is collected by the next materialization
+    mode: str = "online"
+    batch_poll_s: float = 30.0
+    batch_deadline_s: float = 3600.0
     cache_path: str
 
     def vendor_options(self) -> dict:

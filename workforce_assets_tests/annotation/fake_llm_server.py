@@ -17,11 +17,18 @@ scripted by markers inside the profile text, so it stays deterministic under any
 HTML page), ``hang`` (sleeps ``slow_s`` before answering), ``huge_answer`` (a ``huge_chars`` answer).
 
 Every request is recorded (messages, the profile between the markers, the status returned).
+
+It also implements the OpenAI files and batches endpoints (``POST /v1/files`` multipart upload, ``GET
+/v1/files/{id}/content``, ``POST /v1/batches``, ``GET /v1/batches/{id}``): a job's requests are answered by the
+same scripted behaviour, and the job reports ``in_progress`` for its first ``batch_polls_until_done``
+retrievals, then ``completed`` with an output file (one line per request, errors as non-200 lines).
 """
 
 from __future__ import annotations
 
+import email.parser
 import hashlib
+import itertools
 import json
 import re
 import threading
@@ -37,12 +44,18 @@ class FakeLLMServer:
               "huge_answer")
 
     def __init__(self, latency_s: float = 0.0, slow_s: float = 3.0, prompt_tokens: int = 500,
-                 completion_tokens: int = 1, fault: str | None = None, huge_chars: int = 1_000_000):
+                 completion_tokens: int = 1, fault: str | None = None, huge_chars: int = 1_000_000,
+                 batch_polls_until_done: int = 1):
         if fault is not None and fault not in self.FAULTS:
             raise ValueError(f"unknown fault {fault!r}")
         self.latency_s, self.slow_s, self.fault, self.huge_chars = latency_s, slow_s, fault, huge_chars
         self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
         self.requests: list[dict] = []
+        self.batch_polls_until_done = batch_polls_until_done
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict] = {}
+        self.batch_calls: list[str] = []  # "create_file", "create_batch", "retrieve_batch", "file_content"
+        self._ids = itertools.count(1)
         self._seen: dict[str, int] = {}
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -65,9 +78,26 @@ class FakeLLMServer:
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
 
+            def _send_json(self, status: int, payload, raw: bytes | None = None, content_type="application/json") -> None:
+                data = raw if raw is not None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                status, payload, raw = server._batch_get(self.path)
+                self._send_json(status, payload, raw, "application/octet-stream" if raw is not None else "application/json")
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
+                data = self.rfile.read(length)
+                if self.path.rstrip("/").endswith(("/files", "/batches")):
+                    status, payload = server._batch_post(self.path, data, self.headers.get("Content-Type", ""))
+                    self._send_json(status, payload)
+                    return
+                body = json.loads(data or b"{}")
                 status, payload, delay = server._respond(self.path, body, dict(self.headers))
                 if delay:
                     time.sleep(delay)
@@ -166,6 +196,72 @@ class FakeLLMServer:
                       "total_tokens": self.prompt_tokens + self.completion_tokens},
         }
         return status, payload, delay
+
+    # -- files and batches (the OpenAI batch API)
+    def _new_id(self, prefix: str) -> str:
+        with self._lock:
+            return f"{prefix}-{next(self._ids)}"
+
+    def _batch_post(self, path: str, data: bytes, content_type: str) -> tuple[int, dict]:
+        if path.rstrip("/").endswith("/files"):
+            message = email.parser.BytesParser().parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + data)
+            content = next((part.get_payload(decode=True) for part in message.get_payload()
+                            if part.get_param("name", header="content-disposition") == "file"), None)
+            if content is None:
+                return 400, {"error": {"message": "no file part"}}
+            file_id = self._new_id("file")
+            with self._lock:
+                self.files[file_id] = content
+                self.batch_calls.append("create_file")
+            return 200, {"id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()),
+                         "filename": "requests.jsonl", "purpose": "batch", "status": "processed"}
+        body = json.loads(data or b"{}")
+        if body.get("input_file_id") not in self.files:
+            return 404, {"error": {"message": f"no file {body.get('input_file_id')}"}}
+        batch_id = self._new_id("batch")
+        lines = []
+        for line in self.files[body["input_file_id"]].decode().splitlines():
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            status, payload, _ = self._respond(request["url"], request["body"])
+            lines.append(json.dumps({"id": f"req-{batch_id}-{len(lines)}", "custom_id": request["custom_id"],
+                                     "response": {"status_code": status, "body": payload},
+                                     "error": None if status == 200 else payload.get("error")}))
+        output_id = self._new_id("file")
+        with self._lock:
+            self.files[output_id] = ("\n".join(lines) + "\n").encode()
+            self.batches[batch_id] = {"id": batch_id, "object": "batch", "endpoint": body.get("endpoint"),
+                                      "input_file_id": body["input_file_id"], "completion_window": "24h",
+                                      "status": "in_progress", "created_at": int(time.time()), "polls": 0,
+                                      "final_output_file_id": output_id,
+                                      "request_counts": {"total": len(lines), "completed": 0, "failed": 0}}
+            self.batch_calls.append("create_batch")
+        return 200, self._batch_view(batch_id)
+
+    def _batch_view(self, batch_id: str) -> dict:
+        job = self.batches[batch_id]
+        view = {k: v for k, v in job.items() if k not in ("polls", "final_output_file_id")}
+        view["output_file_id"] = job["final_output_file_id"] if job["status"] == "completed" else None
+        view["error_file_id"] = None
+        return view
+
+    def _batch_get(self, path: str) -> tuple[int, dict | None, bytes | None]:
+        parts = path.rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-2] == "batches" and parts[-1] in self.batches:
+            with self._lock:
+                job = self.batches[parts[-1]]
+                job["polls"] += 1
+                if job["polls"] > self.batch_polls_until_done:
+                    job["status"] = "completed"
+                    job["request_counts"]["completed"] = job["request_counts"]["total"]
+                self.batch_calls.append("retrieve_batch")
+            return 200, self._batch_view(parts[-1]), None
+        if len(parts) >= 3 and parts[-1] == "content" and parts[-2] in self.files:
+            with self._lock:
+                self.batch_calls.append("file_content")
+            return 200, None, self.files[parts[-2]]
+        return 404, {"error": {"message": f"no such resource {path}"}}, None
 
     def n_requests(self, marker: str | None = None) -> int:
         with self._lock:

@@ -89,3 +89,29 @@ def test_a_vendor_that_fails_every_item_fails_the_run_with_its_cause(tmp_path, m
             assert not check.passed and "llm_local answered nothing" in check.description
             assert "AuthenticationError" in check.description or "401" in check.description
             assert "sk-revoked" not in check.description
+
+
+def test_batch_mode_answers_through_vendor_batch_jobs_into_the_same_tables(tmp_path, monkeypatch):
+    """WORKFORCE_LLM_MODE=batch: the LLM assets submit batch jobs (files + batches endpoints), collect them
+    into the shared cache and write the same label tables, with no online chat call."""
+    from workforce_assets.pipeline.runner import ensure_instance, materialize
+
+    inputs = _inputs(tmp_path)
+    with FakeLLMServer(batch_polls_until_done=1) as server:
+        monkeypatch.setenv("WORKFORCE_LLM_ANNOTATORS", "llm_local=openai/gpt-4o-mini@FAKE_LLM_KEY")
+        monkeypatch.setenv("WORKFORCE_LLM_API_BASE", server.api_base)
+        monkeypatch.setenv("FAKE_LLM_KEY", "test")
+        monkeypatch.setenv("WORKFORCE_LLM_MODE", "batch")
+        monkeypatch.setenv("WORKFORCE_LLM_BATCH_POLL_S", "0.05")
+        db = tmp_path / "w.duckdb"
+        selection = " or ".join(
+            f"key:{k}" for k in ("inputs/rated_cvs", "inputs/companies", "inputs/employee_profiles",
+                                  "inputs/imported_annotations", "annotation/rated_cv_llm_labels", "annotation/llm_labels"))
+        report = materialize(inputs, selection=selection, duckdb_path=db, instance=ensure_instance(tmp_path / "home"))
+        assert report.success, report.failed
+        assert server.batch_calls.count("create_batch") == 2  # one job per asset (rated CVs, the batch of profiles)
+        assert server.n_requests() == 4  # every answer came from a job line; no extra online call
+    labels = warehouse.read_table(db, "annotation.llm_labels").sort("item_id")
+    assert labels["label"].to_list() == [1, None, None]
+    rated = warehouse.read_table(db, "annotation.rated_cv_llm_labels").sort("item_id")
+    assert rated["label"].to_list() == [1, 0]
