@@ -21,9 +21,12 @@ learned phrase can be matched back in text by :mod:`keywords` (word boundaries, 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -146,18 +149,49 @@ def _check_rated(rated: pl.DataFrame, need_label: bool = True) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------- KeyBERT
 
 
+def _candidates_key(items: pl.DataFrame, config: KeywordLearningConfig, min_df: int | None, model_name: str) -> str:
+    """Content key of a candidate extraction: every (item_id, text), every setting, the embedding model."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([model_name, min_df, repr(config)], default=str).encode())
+    for item_id, text in items.select("item_id", "text").sort("item_id").iter_rows():
+        digest.update(f"{len(str(item_id))}:{item_id}{len(text or '')}:{text or ''}".encode())
+    return digest.hexdigest()
+
+
 def extract_keybert_candidates(items: pl.DataFrame, keybert_model, config: KeywordLearningConfig = KeywordLearningConfig(),
-                               candidate_min_df: int | None = None) -> pl.DataFrame:
+                               candidate_min_df: int | None = None, cache_dir: str | Path | None = None,
+                               model_name: str | None = None) -> pl.DataFrame:
     """Top-n KeyBERT phrases per item: item_id, phrase, keybert_score, rank (1 = best).
 
     ``keybert_model`` is what the embeddings resource hands out (a loaded SentenceTransformer or a KeyBERT
     embedder wrapping Modal). The candidate vocabulary keeps phrases found in at least ``candidate_min_df``
     items (default ``config.min_doc_freq``): a rarer phrase could never pass the frequency threshold, so
     embedding it would be wasted work. Items with empty text get no candidates.
+
+    With ``cache_dir`` (and the embedding ``model_name``) the result is kept by content: the same items,
+    settings and model give the stored table back without running KeyBERT (its MMR over 585 CVs took ~4 s of
+    a 6.4 s rerun). The vocabulary depends on every item (``min_df``), so the key is the whole item set; a
+    changed or added CV reruns KeyBERT, with unchanged texts' vectors still read from the embedding cache.
     """
+    items = _check_rated(items, need_label=False)
+    stored = None
+    if cache_dir is not None:
+        stored = Path(cache_dir) / "keybert_candidates" / f"{_candidates_key(items, config, candidate_min_df, model_name or '')}.parquet"
+        if stored.exists():
+            return pl.read_parquet(stored)
+    result = _extract_keybert_candidates(items, keybert_model, config, candidate_min_df)
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_suffix(f".{os.getpid()}.tmp")
+        result.write_parquet(partial)
+        os.replace(partial, stored)  # whole file or none
+    return result
+
+
+def _extract_keybert_candidates(items: pl.DataFrame, keybert_model, config: KeywordLearningConfig,
+                                candidate_min_df: int | None) -> pl.DataFrame:
     from keybert import KeyBERT
 
-    items = _check_rated(items, need_label=False)
     texted = items.filter(pl.col("text").str.strip_chars().str.len_chars() > 0)
     schema = {"item_id": pl.Utf8, "phrase": pl.Utf8, "keybert_score": pl.Float64, "rank": pl.Int32}
     if texted.height == 0:

@@ -93,8 +93,10 @@ def keyword_lists(
         settings = keyword_learning.KeywordLearningConfig(top_n=config.top_n, diversity=config.diversity, min_doc_freq=config.min_doc_freq)
         choice = embeddings.get_backend(log=context.log)
         # vectors cached by text content beside the warehouse: unchanged CVs and phrases are never embedded again
-        with CachedEmbeddingBackend(choice.backend, warehouse.path.parent / "embedding_cache") as cached:
-            candidates = keyword_learning.extract_keybert_candidates(rated, cached.keybert_model(), settings)
+        cache_dir = warehouse.path.parent / "embedding_cache"
+        with CachedEmbeddingBackend(choice.backend, cache_dir) as cached:
+            candidates = keyword_learning.extract_keybert_candidates(rated, cached.keybert_model(), settings,
+                                                                     cache_dir=cache_dir, model_name=cached.model_name)
         meta["embeddings/texts_read_from_cache"] = dg.MetadataValue.int(cached.n_cached)
         meta["embeddings/texts_embedded"] = dg.MetadataValue.int(cached.n_embedded)
         validation = keyword_learning.cross_validate_keywords(rated, candidates, settings, n_folds=config.n_folds, seed=config.seed)

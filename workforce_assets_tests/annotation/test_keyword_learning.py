@@ -179,3 +179,26 @@ def test_reference_agreement_on_real_rated_cvs(shared_data):
         .then(1 - pl.col("label")).otherwise(pl.col("label")).cast(pl.Int8).alias("label"))
     row = reference_agreement(rated.select("item_id", "text"), published_long=flipped).row(0, named=True)
     assert row["n_agree"] == 584 and row["n_only_ours"] + row["n_only_published"] == 1
+
+
+def test_keybert_candidates_are_kept_by_content_and_recomputed_when_a_cv_changes(keybert_model, tmp_path,
+                                                                                 monkeypatch):
+    from workforce_assets.annotation import keyword_learning
+
+    items = pl.DataFrame({"item_id": [f"cv{i}" for i in range(len(SMALL_CVS))], "text": SMALL_CVS})
+    config = KeywordLearningConfig(top_n=3, ngram_range=(1, 2))
+    first = extract_keybert_candidates(items, keybert_model, config, candidate_min_df=1, cache_dir=tmp_path,
+                                       model_name="m")
+    calls = []
+    real = keyword_learning._extract_keybert_candidates
+    monkeypatch.setattr(keyword_learning, "_extract_keybert_candidates",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = extract_keybert_candidates(items.reverse(), keybert_model, config, candidate_min_df=1,
+                                       cache_dir=tmp_path, model_name="m")
+    assert calls == [] and again.equals(first)  # same content (in any order): read back, KeyBERT not run
+    changed = items.with_columns(pl.when(pl.col("item_id") == "cv0").then(pl.lit("Pastry chef")).otherwise("text").alias("text"))
+    extract_keybert_candidates(changed, keybert_model, config, candidate_min_df=1, cache_dir=tmp_path, model_name="m")
+    extract_keybert_candidates(items, keybert_model, config, candidate_min_df=1, cache_dir=tmp_path, model_name="other")
+    extract_keybert_candidates(items, keybert_model, KeywordLearningConfig(top_n=4, ngram_range=(1, 2)),
+                               candidate_min_df=1, cache_dir=tmp_path, model_name="m")
+    assert calls == [1, 1, 1]  # a changed CV, another model, other settings: each recomputed
