@@ -7,8 +7,8 @@ Two backends behind one set of helpers, chosen by the *target* each helper recei
   or Modal call. A writer that finds the file locked by another process retries for a while instead of
   failing at once.
 * a :class:`DuckLake`: a DuckLake catalog (in Postgres or SQLite) whose data are Parquet files under a data
-  path. Each helper opens an in-memory DuckDB, attaches the lake and works in one DuckLake transaction, so a
-  partition replace stays atomic and several processes write at once (DuckLake's optimistic concurrency:
+  path. Each process keeps one in-memory DuckDB with the lake attached; each helper takes a cursor on it and
+  works in one DuckLake transaction, so a partition replace stays atomic and several processes write at once (DuckLake's optimistic concurrency:
   a commit that conflicts with another is retried). The extensions are loaded from their PyPI packages
   (``duckdb-extension-ducklake`` and the ``-postgres-scanner`` / ``-sqlite-scanner`` packages, locked to the
   installed duckdb), never installed from the network.
@@ -81,6 +81,21 @@ def _extension_file(name: str) -> Path:
     return found[0]
 
 
+def _retry_while_locked(action, is_locked, wait_seconds: float):
+    """``action()``, retried with backoff (50 ms doubling to 1 s) while it fails with a lock error, for up to
+    ``wait_seconds``; any other error, or a lock still held then, is raised."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return action()
+        except duckdb.Error as exc:
+            if not is_locked(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 def _open_lake(lake: DuckLake, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
@@ -91,17 +106,10 @@ def _open_lake(lake: DuckLake, wait_seconds: float) -> duckdb.DuckDBPyConnection
             Path(lake.data_path).mkdir(parents=True, exist_ok=True)
         if lake.catalog.startswith("sqlite:"):
             Path(lake.catalog.partition(":")[2]).parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + wait_seconds
-        delay = 0.05
-        while True:
-            try:
-                conn.execute(f"ATTACH 'ducklake:{lake.catalog}' AS {LAKE_ALIAS} (DATA_PATH '{lake.data_path}')")
-                break
-            except duckdb.Error as exc:  # a SQLite catalog being created by another process is briefly locked
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+        # a SQLite catalog being created by another process is briefly locked
+        _retry_while_locked(
+            lambda: conn.execute(f"ATTACH 'ducklake:{lake.catalog}' AS {LAKE_ALIAS} (DATA_PATH '{lake.data_path}')"),
+            lambda exc: "lock" in str(exc).lower(), wait_seconds)
         conn.execute(f"SET GLOBAL ducklake_max_retry_count = {LAKE_COMMIT_RETRIES}")
         return conn
     except BaseException:
@@ -110,7 +118,7 @@ def _open_lake(lake: DuckLake, wait_seconds: float) -> duckdb.DuckDBPyConnection
 
 
 # One in-memory DuckDB per process and lake, with the extensions loaded and the lake attached: loading the
-# two extensions and attaching cost about 0.3 s, paid once instead of on every read and write (a pipeline run
+# two extensions and attaching cost 0.32-0.44 s (benchmarks/warehouse_backends.py), paid once instead of on every read and write (a pipeline run
 # does hundreds). Each unit of work gets its own cursor (its own connection and transaction on that
 # database), so threads never share a transaction. Keyed by pid: a forked child opens its own.
 _LAKES: dict[tuple[int, DuckLake], duckdb.DuckDBPyConnection] = {}
@@ -154,17 +162,8 @@ def connect(path: Target, read_only: bool = False, wait_seconds: float = LOCK_WA
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
-        try:
-            conn = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.Error as exc:  # another process holds the write lock
-            if not _is_lock_error(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+    # another process holds the write lock
+    conn = _retry_while_locked(lambda: duckdb.connect(str(path), read_only=read_only), _is_lock_error, wait_seconds)
     try:
         yield conn
     finally:

@@ -3,7 +3,7 @@
 Why SOC occupations: an archetype (role | seniority | state) is only as useful as its roles are real. The
 SOC code is the filer's (and the DOL's) own classification, so a record's role is its SOC detailed
 occupation, named by the SOC title the files give (hundreds of roles on the real files, not a hand-made
-few dozen). Rules (documented in ``docs/validation.md`` section 8):
+few dozen). Rules (documented in ``docs/validation.md`` section 5c):
 
 * **SOC code first**, read in any common spelling (``45-2092``, ``45-2092.02`` O*NET extension, ``452092``),
   reconciled across SOC 2010 / 2018 where the data's own (code, title) pairs allow
@@ -356,13 +356,11 @@ class RoleModel:
         ).with_columns(role_family=pl.coalesce("_soc_family", "_title_family", pl.lit(OTHER_ROLE)))
         # records without a code: the classifier, once per distinct title
         need = out.filter(pl.col("_code").is_null() & (pl.col("title_clean").str.len_chars() > 0))["title_clean"].unique()
-        predicted = pl.DataFrame(schema={"title_clean": pl.Utf8, "_pred_code": pl.Utf8, "_pred_level": pl.Utf8,
-                                         "_pred_confidence": pl.Float64})
+        predicted = pl.DataFrame(schema={"title_clean": pl.Utf8, "_pred_code": pl.Utf8, "_pred_confidence": pl.Float64})
         if self.classifier_ is not None and need.len():
             titles = need.sort().to_list()
             result = self.classifier_.predict(titles)
             predicted = pl.DataFrame({"title_clean": titles, "_pred_code": result.code.astype(str).tolist(),
-                                      "_pred_level": result.level.astype(str).tolist(),
                                       "_pred_confidence": result.confidence.astype(float)})
         out = out.join(predicted, on="title_clean", how="left")
         codes = pl.coalesce("_code", "_pred_code")
@@ -387,13 +385,12 @@ class RoleModel:
             .when(pl.col("_title_seniority").is_not_null()).then(pl.lit("title"))
             .otherwise(pl.lit("none")),
         )
-        return out.drop("_code", "_soc_title_clean", "_soc_family", "_title_family", "_pred_code", "_pred_level",
-                        "_pred_confidence", "_title_seniority", "_level_seniority")
+        return out.drop("_code", "_soc_title_clean", "_soc_family", "_title_family", "_pred_code", "_pred_confidence", "_title_seniority", "_level_seniority")
 
     def roles_table(self, assigned: pl.DataFrame) -> pl.DataFrame:
         """One row per role of ``transform``'s output: code, name, level, SOC broad and major group, record
         counts by source, and the codes folded into it (table ``labor.roles``)."""
-        from workforce_assets.labor.occupations import SOC_MAJOR_GROUPS, broad_group, major_group
+        from workforce_assets.labor.occupations import SOC_MAJOR_GROUPS
 
         merged = dict(zip(self.catalog_.occupations_["role_code"], self.catalog_.occupations_["merged_codes"]))
         table = assigned.group_by("role", "role_code", "role_level").agg(
@@ -405,8 +402,8 @@ class RoleModel:
         )
         code = pl.col("role_code")
         return table.with_columns(
-            broad_group=code.map_elements(broad_group, return_dtype=pl.Utf8),
-            major_group=code.map_elements(major_group, return_dtype=pl.Utf8),
+            broad_group=code.str.slice(0, 6) + "0",  # as occupations.broad_group / major_group, vectorised
+            major_group=code.str.slice(0, 2) + "-0000",
             major_group_title=code.str.slice(0, 2).replace_strict(SOC_MAJOR_GROUPS, default=None, return_dtype=pl.Utf8),
             merged_codes=code.replace_strict(merged, default="", return_dtype=pl.Utf8),
         ).select("role_code", "role", "role_level", "broad_group", "major_group", "major_group_title", "n_records",

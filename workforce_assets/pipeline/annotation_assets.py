@@ -194,6 +194,7 @@ def _run_batch_jobs(context, llm: LLMResource, items: pl.DataFrame, skip: set) -
         llm_batch.BatchOptions(poll_s=llm.batch_poll_s, deadline_s=llm.batch_deadline_s))
     skip = set(skip)
     waiting = 0
+    item_shas = [(item_id, llm_core.text_sha256(text)) for item_id, text in wanted.select("item_id", "text").iter_rows()]
     for annotator in annotators:
         outcome = stats.get(annotator.name, {})
         if outcome.get("error"):
@@ -203,8 +204,8 @@ def _run_batch_jobs(context, llm: LLMResource, items: pl.DataFrame, skip: set) -
         open_shas = set()
         for row in llm_batch.open_jobs(llm.cache_path, annotator.cache_model).iter_rows(named=True):
             open_shas |= set(json.loads(row["text_sha256s"]))
-        for item_id, text in wanted.select("item_id", "text").iter_rows():
-            if llm_core.text_sha256(text) in open_shas:
+        for item_id, sha in item_shas:
+            if sha in open_shas:
                 skip.add((item_id, annotator.name))
                 waiting += 1
         context.log.warning(f"{annotator.name}: batch job(s) {outcome['jobs_open']} still running; their items stay "
