@@ -142,6 +142,16 @@ def embeddings_backend() -> str:
     return os.environ.get(ENV_EMBEDDINGS_BACKEND) or "auto"
 
 
+ENV_EMBEDDING_CACHE_DIR = "WORKFORCE_EMBEDDING_CACHE_DIR"
+
+
+def embedding_cache_dir() -> str | None:
+    """Where embedding vectors are cached by text content (default: ``embedding_cache/`` beside the DuckDB
+    file). Point several warehouses (or a team's machines, on a shared disk) at one folder to embed a text
+    once for all of them."""
+    return os.environ.get(ENV_EMBEDDING_CACHE_DIR) or None
+
+
 def modal_app() -> str:
     return (os.environ.get(ENV_MODAL_APP) or "").strip()
 

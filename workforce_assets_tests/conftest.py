@@ -17,3 +17,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_embedding_cache(tmp_path_factory):
+    """One content-addressed embedding cache for the whole session (WORKFORCE_EMBEDDING_CACHE_DIR, as a team
+    shares one): each distinct text is embedded once however many warehouses the tests build, subprocesses
+    included. Tests of the cache itself pass their own folder."""
+    folder = tmp_path_factory.mktemp("embedding_cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKFORCE_EMBEDDING_CACHE_DIR", str(folder))
+        yield folder

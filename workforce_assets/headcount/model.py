@@ -457,6 +457,11 @@ class HeadcountModel:
             return log_lik, em_prior
         return model.log_likelihood(data.patterns, labelled), em_prior
 
+    def prevalence_posteriors(self, replicate: int) -> np.ndarray:
+        """(n_companies, n_grid) prevalence posteriors on ``grid_`` under one parameter replicate (rows in company
+        order of ``data_``): what the planning assets update with simulated new samples."""
+        return self._company_posterior(self.data_, self.replicates_[replicate])
+
     def _company_posterior(self, data: PatternData, replicate: Replicate) -> np.ndarray:
         """(n_companies, n_grid) prevalence posteriors; unsampled companies get their similarity-weighted prior."""
         company_log_lik = np.asarray(data.company_pattern_matrix() @ pattern_grid_log_likelihood(replicate.log_lik, self.grid_))

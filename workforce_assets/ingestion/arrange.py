@@ -19,6 +19,8 @@ LINKS = {
     "annotations/validation_llm_variants.csv": "annotations/validation_llm_variants.csv",
     "annotations/comparator_ml_employee_annotations.csv": "annotations/comparator_ml_employee_annotations.csv",
 }
+#: Linked when present: texts of profiles with no company and no label (clustered with the rest).
+OPTIONAL_LINKS = {"unlabeled_profiles.csv": "annotations/profiles_unlabeled.csv"}
 
 
 def _link(target: Path, link: Path) -> Path:
@@ -41,6 +43,9 @@ def arrange_shared_data(shared: Path, out: Path) -> list[Path]:
     (out / "profiles").mkdir(parents=True, exist_ok=True)
     profiles.write_csv(out / "profiles" / "comparator_labs.csv")
     written.append(out / "profiles" / "comparator_labs.csv")
+    for name, source in OPTIONAL_LINKS.items():
+        if (shared / source).exists():
+            written.append(_link(shared / source, out / name))
     aggregates = shared / "annotations/company_aggregates.csv"
     if aggregates.exists():
         written.append(write_company_counts(aggregates, out / "company_counts.csv"))

@@ -261,3 +261,45 @@ def load_company_counts(path: Path) -> LoadResult:
              "n_zero_headcount": int((rows["headcount"] == 0).sum()), "filter_columns": filters, "llm_columns": llm_columns,
              "ignored_columns": [c for c in input_columns(frame) if c not in {"company_id", "headcount", *counts}]}
     return read.merge(LoadResult(rows=rows, quarantine=quarantine, stats=stats))
+
+
+UNLABELED_PROFILE_COLUMNS = ["cv_id", "cv_text"]
+
+
+def load_unlabeled_profiles(path: Path) -> LoadResult:
+    """Optional ``unlabeled_profiles.csv``: profile texts with neither a company nor a human label
+    (``cv_id, cv_text``), used only by the profile clustering. Rows without an id, or with an id seen
+    before, are quarantined."""
+    path = Path(path)
+    read = read_table(path)
+    frame = read.frame
+    require_columns(frame, UNLABELED_PROFILE_COLUMNS, path.name)
+    reason = _reason((_missing("cv_id"), "missing cv_id"))
+    loaded, quarantine = _split(frame, reason, "cv_id", ["cv_text"], path.name)
+    rows = loaded.select(pl.col("cv_id"), pl.col("cv_text").fill_null(""))
+    stats = {
+        "n_read": frame.height, "n_loaded": rows.height, "n_quarantined": quarantine.height,
+        "n_empty_text": int((rows["cv_text"] == "").sum()),
+        "ignored_columns": [c for c in input_columns(frame) if c not in UNLABELED_PROFILE_COLUMNS],
+    }
+    return read.merge(LoadResult(rows=rows, quarantine=quarantine, stats=stats))
+
+
+ORGANISATION_CATEGORY_COLUMNS = ["organisation", "category"]
+
+
+def load_organisation_categories(path: Path, categories: tuple[str, ...]) -> LoadResult:
+    """Optional ``organisation_categories.csv`` (``organisation, category``): the user's own categories,
+    which override the name rules. A category outside ``categories`` or a missing organisation is quarantined."""
+    path = Path(path)
+    read = read_table(path)
+    frame = read.frame
+    require_columns(frame, ORGANISATION_CATEGORY_COLUMNS, path.name)
+    reason = _reason(
+        (_missing("organisation"), "missing organisation"),
+        (~pl.col("category").fill_null("").is_in(list(categories)), f"category not one of {', '.join(categories)}"),
+    )
+    loaded, quarantine = _split(frame, reason, "organisation", ["category"], path.name)
+    rows = loaded.select("organisation", "category")
+    stats = {"n_read": frame.height, "n_loaded": rows.height, "n_quarantined": quarantine.height}
+    return read.merge(LoadResult(rows=rows, quarantine=quarantine, stats=stats))

@@ -92,8 +92,8 @@ def keyword_lists(
     if config.learn:
         settings = keyword_learning.KeywordLearningConfig(top_n=config.top_n, diversity=config.diversity, min_doc_freq=config.min_doc_freq)
         choice = embeddings.get_backend(log=context.log)
-        # vectors cached by text content beside the warehouse: unchanged CVs and phrases are never embedded again
-        cache_dir = warehouse.path.parent / "embedding_cache"
+        # vectors cached by text content: unchanged CVs and phrases are never embedded again
+        cache_dir = embeddings.cache_path(warehouse.path)
         with CachedEmbeddingBackend(choice.backend, cache_dir) as cached:
             candidates = keyword_learning.extract_keybert_candidates(rated, cached.keybert_model(), settings,
                                                                      cache_dir=cache_dir, model_name=cached.model_name)

@@ -9,7 +9,15 @@ from types import ModuleType
 
 import dagster as dg
 
-from workforce_assets.pipeline import annotation_assets, headcount_assets, ingestion_assets, labor_assets, report_assets
+from workforce_assets.pipeline import (
+    annotation_assets,
+    headcount_assets,
+    ingestion_assets,
+    labor_assets,
+    planning_assets,
+    profile_assets,
+    report_assets,
+)
 from workforce_assets.pipeline.automation import (
     automation_condition_for,
     automation_sensor,
@@ -20,7 +28,8 @@ from workforce_assets.pipeline.automation import (
 from workforce_assets.pipeline.checks import ALL_CHECKS
 from workforce_assets.pipeline.resources import default_resources
 
-ASSET_MODULES = [ingestion_assets, annotation_assets, headcount_assets, labor_assets, report_assets]
+ASSET_MODULES = [ingestion_assets, annotation_assets, headcount_assets, labor_assets, report_assets, profile_assets,
+                 planning_assets]
 OWNERS = ["team:workforce_assets"]
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,6 +9,9 @@ check (``headcount.annotator_transport``) and, with the default policy, is left 
 
 
 import logging
+import os
+import pickle
+from pathlib import Path
 from typing import Optional
 
 import dagster as dg
@@ -48,6 +51,33 @@ class HeadcountConfig(dg.Config):
     n_draws: Optional[int] = None
     seed: int = 20240601
     transport_policy: Optional[str] = None
+
+
+MODEL_FILE = "headcount_model.pkl"
+
+
+def model_path(warehouse: WarehouseResource) -> Path:
+    """The fitted HeadcountModel of the last joint fit (models/ beside the warehouse's DuckDB file)."""
+    return warehouse.path.parent / "models" / MODEL_FILE
+
+
+def save_model(warehouse: WarehouseResource, model: HeadcountModel) -> Path:
+    """Pickle to a temporary name, then rename: a crash leaves the previous model or the new one, never half."""
+    path = model_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+    return path
+
+
+def load_model(warehouse: WarehouseResource) -> HeadcountModel:
+    path = model_path(warehouse)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: materialize headcount/joint_fit first")
+    with path.open("rb") as handle:
+        return pickle.load(handle)
 
 
 def annotator_columns(df: pl.DataFrame) -> list[str]:
@@ -124,6 +154,7 @@ def joint_fit(context: dg.AssetExecutionContext, warehouse: WarehouseResource, c
         schema={"company_id": pl.Utf8, "q50_retained": pl.Float64, "q50_all_annotators": pl.Float64})
     warehouse.write_many([(JOINT_TABLE, summary), (JOINT_DRAWS_TABLE, draws), (TRANSPORT_TABLE, transport),
                           (FIT_TABLE, fit), (COMPARISON_TABLE, comparison)])
+    saved = save_model(warehouse, model)  # the planning assets update this fitted model with simulated samples
     sampled = summary.filter(~pl.col("prior_only"))
     worst_fit = fit.filter(pl.col("p_adjusted").is_not_null()).sort("p_adjusted").head(5)
     return dg.MaterializeResult(metadata={
@@ -148,6 +179,7 @@ def joint_fit(context: dg.AssetExecutionContext, warehouse: WarehouseResource, c
              .max().item() or 0.0) if sampled.height else 0.0)),
         "worst_model_fit": dg.MetadataValue.md(markdown_table(worst_fit) if worst_fit.height else "no sampled company"),
         "prior_penalty": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_penalty"))),
+        "model_path": dg.MetadataValue.path(str(saved)),
     })
 
 

@@ -26,6 +26,8 @@ REJECT_TABLES = {
     "imported_annotations": "inputs.rejects_imported_annotations",
     "job_records": "inputs.rejects_job_records",
     "company_counts": "inputs.rejects_company_counts",
+    "unlabeled_profiles": "inputs.rejects_unlabeled_profiles",
+    "organisation_categories": "inputs.rejects_organisation_categories",
 }
 
 
@@ -154,6 +156,34 @@ def company_counts(inputs: InputDirResource, warehouse: WarehouseResource) -> dg
     return _store(warehouse, "company_counts", input_files.load_company_counts(path), sources=[path])
 
 
+def _optional(warehouse: WarehouseResource, name: str, path: Path, schema: dict, load) -> dg.MaterializeResult:
+    if not path.exists():
+        return _store(warehouse, name, LoadResult(rows=pl.DataFrame(schema=schema), stats={"n_read": 0, "file": "absent"}),
+                      sources=[])
+    return _store(warehouse, name, load(path), sources=[path])
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def unlabeled_profiles(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Optional unlabeled_profiles.csv (cv_id, cv_text): profile texts with no company and no human label, used
+    only by the profile clustering (arrange-shared lays out the study's 1,859 such texts). Absent file: an
+    empty table."""
+    return _optional(warehouse, "unlabeled_profiles", inputs.root / "unlabeled_profiles.csv",
+                     {"cv_id": pl.Utf8, "cv_text": pl.Utf8}, input_files.load_unlabeled_profiles)
+
+
+@dg.asset(key_prefix="inputs", group_name=GROUP, pool=DUCKDB_POOL, kinds={"duckdb", "polars"})
+def organisation_categories(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Optional organisation_categories.csv (organisation, category): the user's categories for organisations,
+    which override the affiliation name rules (category: academic, industry_lab, company or
+    government_nonprofit). Absent file: an empty table."""
+    from workforce_assets.profiles.affiliations import CATEGORIES
+
+    return _optional(warehouse, "organisation_categories", inputs.root / "organisation_categories.csv",
+                     {"organisation": pl.Utf8, "category": pl.Utf8},
+                     lambda path: input_files.load_organisation_categories(path, CATEGORIES))
+
+
 JOB_FILES_CHECK = "job_files_recognised"
 
 
@@ -182,7 +212,8 @@ def job_records(inputs: InputDirResource, warehouse: WarehouseResource) -> dg.Ma
 @dg.asset(
     key_prefix="inputs",
     group_name=GROUP,
-    deps=[rated_cvs, companies, employee_profiles, imported_annotations, job_records, company_counts],
+    deps=[rated_cvs, companies, employee_profiles, imported_annotations, job_records, company_counts,
+          unlabeled_profiles, organisation_categories],
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
 )

@@ -91,3 +91,19 @@ def file_links(paths: dict[str, Path], root: Path | None = None, base_url: str |
             relative = Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
             links[f"{name} (open)"] = dg.MetadataValue.url(f"{base_url.rstrip('/')}/{relative}")
     return links
+
+
+def report_dir(warehouse_path: Path, name: str) -> Path:
+    """$WORKFORCE_REPORTS_DIR/<name>, else reports/<name> beside the warehouse's DuckDB file (created)."""
+    from workforce_assets import settings
+
+    path = settings.reports_dir(default_beside=Path(warehouse_path)) / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def report_links(warehouse_path: Path, paths: dict[str, Path]) -> dict[str, Any]:
+    """Paths, and URLs under the reports server of `workforce-assets ui`."""
+    from workforce_assets import settings
+
+    return file_links(paths, root=settings.reports_dir(default_beside=Path(warehouse_path)), base_url=settings.reports_url())

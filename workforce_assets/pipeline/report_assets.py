@@ -5,10 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from workforce_assets import settings
 from workforce_assets.pipeline import headcount_assets as hc
 from workforce_assets.pipeline import labor_assets as lab
-from workforce_assets.pipeline.metadata import file_links
+from workforce_assets.pipeline.metadata import report_dir, report_links
 from workforce_assets.pipeline.resources import WarehouseResource
 
 GROUP = "reports"
@@ -16,9 +15,7 @@ GROUP = "reports"
 
 def _report_dir(warehouse: WarehouseResource, name: str) -> Path:
     """$WORKFORCE_REPORTS_DIR, else a reports/ folder beside this warehouse's DuckDB file."""
-    path = settings.reports_dir(default_beside=warehouse.path) / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return report_dir(warehouse.path, name)
 
 
 @dg.asset(
@@ -40,7 +37,7 @@ def headcount_report(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 def _links(warehouse: WarehouseResource, paths: dict[str, Path]) -> dict:
     """Paths, and URLs under the reports server of `workforce-assets ui`."""
-    return file_links(paths, root=settings.reports_dir(default_beside=warehouse.path), base_url=settings.reports_url())
+    return report_links(warehouse.path, paths)
 
 
 @dg.asset(

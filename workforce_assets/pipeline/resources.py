@@ -112,6 +112,10 @@ class EmbeddingsResource(dg.ConfigurableResource):
     backend: str = "auto"  # auto | local | modal
     modal_app: str | None = None  # default: $WORKFORCE_MODAL_APP; Modal is used only when an app is named
     model_name: str | None = None  # default: $WORKFORCE_MODAL_EMBEDDING_MODEL (Modal); locally the packaged MiniLM
+    cache_dir: str | None = None  # vectors cached by text content; default: embedding_cache/ beside the warehouse
+
+    def cache_path(self, warehouse_path: Path) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else Path(warehouse_path).parent / "embedding_cache"
 
     def get_backend(self, log=None):
         """A BackendChoice (backend, reason, metadata); configured-but-broken Modal raises, never falls back."""
@@ -131,5 +135,5 @@ def default_resources(input_dir: str | Path | None = None, duckdb_path: str | Pa
             **settings.llm_settings(),
             cache_path=str(db.parent / "llm_cache.duckdb"),
         ),
-        "embeddings": EmbeddingsResource(backend=settings.embeddings_backend()),
+        "embeddings": EmbeddingsResource(backend=settings.embeddings_backend(), cache_dir=settings.embedding_cache_dir()),
     }

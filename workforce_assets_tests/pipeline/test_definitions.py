@@ -25,7 +25,7 @@ def test_definitions_load_every_asset_with_a_group_and_description():
     assert EXPECTED_TABLE_ASSETS <= keys
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"inputs", "annotation", "headcount", "labor", "reports"}, key
+        assert node.group_name in {"inputs", "annotation", "headcount", "labor", "reports", "profiles", "planning"}, key
         assert node.description, f"{key} has no description"
 
 

@@ -25,7 +25,37 @@ CONTRACT = {
     "labor.archetype_eval": {"method", "metric", "value"},
     "labor.salary_eval": {"method", "metric", "value"},
     "labor.headcount_eval": {"method", "metric", "value"},
+    # issue 11: outside checks read these names
+    "profiles.clusters": {"cluster_id", "label", "size"},
+    "profiles.affiliations": {"profile_id", "company_id", "organisation", "category"},
+    "planning.sampling_plan": {"company_id", "width_now", "width_after_10", "width_after_50", "width_after_200",
+                               "planned_additional", "planned_cost_usd", "priority"},
+    "planning.rating_plan": {"rank", "item_id", "company_id", "pattern", "expected_reduction"},
 }
+
+
+def test_profile_and_planning_tables_describe_the_demo_world(materialized_demo):
+    """Issue 11 on the demo: every text clustered once, categories from the contract's four, each sampled
+    company summarised, the sampling plan within its budget and the rating plan ranked."""
+    db = materialized_demo.duckdb_path
+    clusters = _table(db, "profiles.clusters")
+    members = _table(db, "profiles.cluster_members")
+    profiles = _table(db, "inputs.employee_profiles")
+    with_text = profiles.filter(pl.col("profile_text").str.strip_chars() != "")
+    assert clusters["size"].sum() == members.height
+    assert members.filter(pl.col("source") == "profile").height == with_text.height
+    assert clusters["label"].null_count() == 0 and (clusters["label"].str.len_chars() > 0).all()
+    assert set(_table(db, "profiles.affiliations")["category"].unique()) <= {
+        "academic", "industry_lab", "company", "government_nonprofit"}
+    summary = _table(db, "profiles.company_affiliations")
+    assert set(summary["company_id"]) == set(profiles["company_id"])
+    plan = _table(db, "planning.sampling_plan")
+    assert plan["planned_cost_usd"].sum() <= 50.0 + 1e-9  # the default budget
+    assert (plan["width_after_200"] <= plan["width_now"] + 1e-9).all()
+    ranks = _table(db, "planning.rating_plan")["rank"].to_list()
+    assert ranks == list(range(1, len(ranks) + 1)) and ranks
+    rated = set(_table(db, "inputs.rated_cvs")["cv_id"])
+    assert not set(_table(db, "planning.rating_plan")["item_id"]) & rated
 
 
 def _table(db, name: str) -> pl.DataFrame:
@@ -213,8 +243,8 @@ def _requested(result, defs) -> dict[str, set]:
 def test_a_changed_batch_file_requests_that_batch_and_what_depends_on_it_once(materialized_demo):
     """Issue 13: declarative automation. After a full run, a changed batch file leads, tick by tick, to exactly
     that batch's assets, the joint fit and log-debias (they read every batch), every batch's posteriors (the
-    joint fit changes them all), the totals, the report and the quarantine view, each requested once; then
-    nothing more.
+    joint fit changes them all), the totals, the report, the quarantine view, the profile clusters and
+    affiliations and the two plans, each requested once; then nothing more.
 
     Runs are emulated by reporting the requested materializations (runless events): what is tested is which
     assets automation asks for, not their computation (the rest of this file tests that)."""
@@ -254,4 +284,7 @@ def test_a_changed_batch_file_requests_that_batch_and_what_depends_on_it_once(ma
                                                      "annotation/llm_labels", "annotation/annotation_matrix")}
     assert set(requested) == changed_batch | {("headcount/company_posteriors", b) for b in batches} | {
         ("headcount/joint_fit", None), ("headcount/log_debias", None), ("headcount/headcount_totals", None),
-        ("reports/headcount_report", None), ("inputs/quarantine", None)}  # the batch's rejects are in the view
+        ("reports/headcount_report", None), ("inputs/quarantine", None),  # the batch's rejects are in the view
+        # issue 11: the profile texts changed (clusters, affiliations) and so did the joint fit (the plans)
+        ("profiles/clusters", None), ("profiles/affiliations", None),
+        ("planning/sampling_plan", None), ("planning/rating_plan", None)}

@@ -78,3 +78,21 @@ def test_real_run_excludes_the_filters_and_keeps_the_extrapolated_labs_out_of_th
     default = totals.filter(pl.col("grouping") == "all")["mean"].item()
     everything = totals.filter(pl.col("grouping") == "all_including_extrapolated")["mean"].item()
     assert parts["extrapolated"] > 0 and abs(default + parts["extrapolated"] - everything) < 1e-6 * everything + 1
+
+
+def test_real_texts_are_clustered_and_the_labs_get_plans(real_run):
+    """Issue 11 on the real data: the 1,859 unlabelled profile texts and the 585 rated CVs are clustered (the
+    lab profiles' texts were never published: they count as without text), every cluster is labelled, the
+    clusters separate rated experts from non-experts, and the plans cover the labs."""
+    _, db = real_run
+    members = warehouse.read_table(db, "profiles.cluster_members")
+    assert members.filter(pl.col("source") == "rated_cv").height == 585
+    assert members.filter(pl.col("source") == "unlabeled").height > 1_800
+    clusters = warehouse.read_table(db, "profiles.clusters")
+    assert clusters.height >= 2 and clusters["label"].null_count() == 0
+    shares = clusters.filter(pl.col("n_rated_cvs") >= 30)["rated_expert_share"]
+    assert shares.max() - shares.min() > 0.2  # clusters differ in how many rated CVs are experts
+    assert warehouse.read_table(db, "profiles.affiliations").height == 0  # no lab profile text
+    plan = warehouse.read_table(db, "planning.sampling_plan")
+    assert set(warehouse.read_table(db, "headcount.company_posteriors")["company_id"]) <= set(plan["company_id"])
+    assert warehouse.read_table(db, "planning.rating_plan").height > 0

@@ -1,0 +1,252 @@
+"""Where to sample next: expected 80%-interval widths after k more sampled employees, and a budget plan.
+
+Pre-posterior simulation on a fitted :class:`~workforce_assets.headcount.model.HeadcountModel`. For a
+company and a number k of new employees, each simulation
+
+1. picks a parameter replicate of the fitted model (so the annotator model's uncertainty stays in),
+2. draws a prevalence from the company's current posterior under it, k classes from that prevalence and each
+   new employee's annotation pattern from the replicate's class-conditional pattern probabilities,
+3. updates the company's prevalence posterior with the new pattern counts, and
+4. measures the 80% interval (q10-q90) of the whole-company count under the updated posterior: sampled
+   employees' latent labels plus the unsampled rest, by Monte Carlo over the posterior with a normal
+   approximation of the binomial parts given the prevalence.
+
+The expected width is the mean over simulations. The same width calculation at k = 0 gives ``width_now``,
+so every comparison is between like quantities (the reported q10-q90 of the company posteriors comes from
+the model's own draws and differs slightly).
+
+The plan: every company's options k in (0, 10, 50, 200) (capped at its unsampled employees) are reduced to
+their lower convex hull of (cost, expected width); the hull steps of all selected companies are taken in
+order of width reduction per dollar while the budget lasts (the greedy solution of this multiple-choice
+knapsack, optimal up to the last step's remainder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from workforce_assets.headcount.prevalence import pattern_grid_log_likelihood
+
+DEFAULT_STEPS = (10, 50, 200)
+
+
+@dataclass
+class SamplingOptions:
+    steps: tuple[int, ...] = DEFAULT_STEPS
+    n_simulations: int = 40
+    n_prevalence_draws: int = 200
+    seed: int = 0
+
+
+def _complete_patterns(patterns: np.ndarray) -> np.ndarray:
+    complete = np.flatnonzero((patterns >= 0).all(axis=1))
+    return complete if complete.size else np.arange(patterns.shape[0])
+
+
+def _interval_width(log_posterior: np.ndarray, grid_values: np.ndarray, counts: np.ndarray, ratio: np.ndarray,
+                    unsampled: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """q90 - q10 of the whole-company count for each row of ``log_posterior`` ((S, G) unnormalised), with
+    ``counts`` (S, P) sampled employees per pattern, ``ratio`` (P,) likelihood ratios, ``unsampled`` (S,)."""
+    weights = np.exp(log_posterior - log_posterior.max(axis=1, keepdims=True))
+    cdf = np.cumsum(weights, axis=1)
+    cdf /= cdf[:, -1:]
+    u = rng.random((cdf.shape[0], n_draws))
+    cell = np.minimum(np.array([np.searchsorted(row, draw) for row, draw in zip(cdf, u)]), grid_values.size - 1)
+    prevalence = grid_values[cell]  # (S, M)
+    # P(expert | pattern, prevalence) for every pattern: (S, M, P)
+    p = prevalence[:, :, None] * ratio[None, None, :]
+    p = p / (1.0 + prevalence[:, :, None] * (ratio[None, None, :] - 1.0))
+    mean = (counts[:, None, :] * p).sum(axis=2) + unsampled[:, None] * prevalence
+    variance = (counts[:, None, :] * p * (1.0 - p)).sum(axis=2) + unsampled[:, None] * prevalence * (1.0 - prevalence)
+    totals = mean + np.sqrt(variance) * rng.standard_normal(mean.shape)
+    q10, q90 = np.quantile(totals, [0.1, 0.9], axis=1)
+    return q90 - q10
+
+
+def expected_widths(model, options: SamplingOptions | None = None, companies: list[str] | None = None,
+                    progress=None) -> pl.DataFrame:
+    """Per company: ``width_now`` and the expected width after each number of new employees in ``steps``.
+
+    ``model`` is a fitted HeadcountModel; ``companies`` limits the output (default: every company).
+    """
+    options = options or SamplingOptions()
+    data, grid = model.data_, model.grid_
+    rng = np.random.default_rng(options.seed)
+    n_replicates = len(model.replicates_)
+    chosen = list(range(data.n_companies)) if not companies else [data.company_ids.index(c) for c in companies
+                                                                    if c in data.company_ids]
+    matrix = data.company_pattern_matrix().tocsr()
+    sampled = data.n_sampled
+    headcount = data.headcounts
+    complete = _complete_patterns(data.patterns)
+    S = options.n_simulations
+    replicate_of_sim = np.arange(S) % n_replicates
+    used = sorted(set(replicate_of_sim.tolist()))
+    # per replicate: log P(pattern | prevalence) on the grid, likelihood ratios, P(pattern | class) on complete patterns
+    grid_log_lik = {r: pattern_grid_log_likelihood(model.replicates_[r].log_lik, grid) for r in used}
+    ratio = {r: np.exp(np.clip(model.replicates_[r].log_lik[:, 1] - model.replicates_[r].log_lik[:, 0], -300, 300)) for r in used}
+    class_probabilities = {}
+    for r in used:
+        lik = np.exp(model.replicates_[r].log_lik[complete])
+        class_probabilities[r] = lik / np.maximum(lik.sum(axis=0, keepdims=True), 1e-300)
+    posteriors = {r: model.prevalence_posteriors(r) for r in used}
+    rows = []
+    for done, c in enumerate(chosen, start=1):
+        old_counts = np.asarray(matrix[c].todense()).ravel()
+        log_post = np.vstack([np.log(np.maximum(posteriors[r][c], 1e-300)) for r in replicate_of_sim])  # (S, G)
+        ratios = np.vstack([ratio[r] for r in replicate_of_sim])
+        room = int(headcount[c] - sampled[c])
+        row = {"company_id": data.company_ids[c], "headcount": int(headcount[c]), "n_sampled": int(sampled[c]),
+               "max_additional": room}
+        widths_now = np.array([_interval_width(log_post[s:s + 1], grid.values, old_counts[None, :], ratios[s],
+                                               np.array([room]), options.n_prevalence_draws, rng)[0] for s in range(S)])
+        row["width_now"] = float(widths_now.mean())
+        # a true prevalence per simulation, drawn from the current posterior under its replicate
+        weights = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+        weights /= weights.sum(axis=1, keepdims=True)
+        true_cell = np.array([rng.choice(grid.size, p=w) for w in weights])
+        true_prevalence = grid.values[true_cell]
+        for k in options.steps:
+            take = min(k, room)
+            if take <= 0:
+                row[f"width_after_{k}"] = row["width_now"]
+                continue
+            new_counts = np.zeros((S, data.patterns.shape[0]))
+            experts = rng.binomial(take, true_prevalence)
+            for s in range(S):
+                probabilities = class_probabilities[replicate_of_sim[s]]
+                for klass, n in ((1, experts[s]), (0, take - experts[s])):
+                    if n:
+                        new_counts[s, complete] += rng.multinomial(n, probabilities[:, klass])
+            updated = log_post.copy()
+            for s in range(S):
+                updated[s] += new_counts[s] @ grid_log_lik[replicate_of_sim[s]]
+            widths = np.array([_interval_width(updated[s:s + 1], grid.values, (old_counts + new_counts[s])[None, :],
+                                               ratios[s], np.array([room - take]), options.n_prevalence_draws, rng)[0]
+                               for s in range(S)])
+            row[f"width_after_{k}"] = float(widths.mean())
+        rows.append(row)
+        if progress is not None:
+            progress.update(done)
+    schema = {"company_id": pl.Utf8, "headcount": pl.Int64, "n_sampled": pl.Int64, "max_additional": pl.Int64,
+              "width_now": pl.Float64, **{f"width_after_{k}": pl.Float64 for k in options.steps}}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _hull_steps(costs: np.ndarray, widths: np.ndarray) -> list[tuple[int, int]]:
+    """Indices (from, to) of the lower convex hull of (cost, width) from option 0, each step lowering width."""
+    steps, current = [], 0
+    while True:
+        best, best_slope = None, 0.0
+        for j in range(len(costs)):
+            if costs[j] <= costs[current] or widths[j] >= widths[current]:
+                continue
+            slope = (widths[current] - widths[j]) / (costs[j] - costs[current])
+            if slope > best_slope + 1e-12:
+                best, best_slope = j, slope
+        if best is None:
+            return steps
+        steps.append((current, best))
+        current = best
+
+
+def plan_sampling(widths: pl.DataFrame, cost_per_employee: float, budget: float,
+                  steps: tuple[int, ...] = DEFAULT_STEPS) -> pl.DataFrame:
+    """The ranked plan: per company the number of new employees to sample, its cost and expected width.
+
+    Columns added to ``widths``: ``planned_additional``, ``planned_cost_usd``, ``expected_width_planned``,
+    ``expected_reduction``, ``priority`` (1 = the company whose first step buys the most width per dollar;
+    null when nothing is planned for it) and ``cumulative_cost_usd`` (budget spent up to and including its
+    last planned step).
+    """
+    if cost_per_employee < 0 or budget < 0:
+        raise ValueError("cost per employee and budget must be >= 0")
+    candidates = []
+    plans = {}
+    for row in widths.iter_rows(named=True):
+        ks = [0] + [min(k, row["max_additional"]) for k in steps]
+        ws = [row["width_now"]] + [row[f"width_after_{k}"] for k in steps]
+        unique = sorted(set(zip(ks, ws)))
+        ks_u, ws_u = np.array([k for k, _ in unique], dtype=float), np.array([w for _, w in unique])
+        plans[row["company_id"]] = (0, row["width_now"])
+        costs = ks_u * cost_per_employee
+        if cost_per_employee == 0:
+            best = int(np.argmin(ws_u))
+            candidates.append((np.inf, row["company_id"], int(ks_u[best]), float(ws_u[best]), 0.0))
+            continue
+        for a, b in _hull_steps(costs, ws_u):
+            slope = (ws_u[a] - ws_u[b]) / (costs[b] - costs[a])
+            candidates.append((slope, row["company_id"], int(ks_u[b]), float(ws_u[b]), float(costs[b] - costs[a])))
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+    spent, priority, last_spent = 0.0, {}, {}
+    blocked: set[str] = set()
+    for slope, company, k, width, cost in candidates:
+        if company in blocked:
+            continue
+        if spent + cost > budget + 1e-9:
+            blocked.add(company)  # its later steps presuppose this one
+            continue
+        spent += cost
+        plans[company] = (k, width)
+        priority.setdefault(company, len(priority) + 1)
+        last_spent[company] = spent
+    out = widths.with_columns(
+        planned_additional=pl.col("company_id").replace_strict({c: p[0] for c, p in plans.items()}, return_dtype=pl.Int64),
+        expected_width_planned=pl.col("company_id").replace_strict({c: p[1] for c, p in plans.items()}, return_dtype=pl.Float64),
+        priority=pl.col("company_id").replace_strict(priority, default=None, return_dtype=pl.Int64),
+        cumulative_cost_usd=pl.col("company_id").replace_strict(last_spent, default=None, return_dtype=pl.Float64),
+    ).with_columns(
+        planned_cost_usd=pl.col("planned_additional") * cost_per_employee,
+        expected_reduction=pl.col("width_now") - pl.col("expected_width_planned"),
+    )
+    return out.sort(pl.col("priority").is_null(), "priority", "company_id")
+
+
+def random_allocation(widths: pl.DataFrame, cost_per_employee: float, budget: float, seed: int = 0,
+                      steps: tuple[int, ...] = DEFAULT_STEPS) -> dict[str, int]:
+    """The baseline: companies in random order, each given a random k from ``steps`` while the budget lasts."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(widths.height)
+    spent, out = 0.0, {}
+    for i in order:
+        row = widths.row(int(i), named=True)
+        k = min(int(rng.choice(steps)), row["max_additional"])
+        cost = k * cost_per_employee
+        if k <= 0 or spent + cost > budget:
+            continue
+        spent += cost
+        out[row["company_id"]] = k
+    return out
+
+
+
+def _width_at(row: dict, k: int, steps: tuple[int, ...]) -> float:
+    if k <= 0:
+        return row["width_now"]
+    for step in steps:
+        if min(step, row["max_additional"]) == k:
+            return row[f"width_after_{step}"]
+    raise ValueError(f"k = {k} is not one of the options {steps}")
+
+
+def budget_curve(widths: pl.DataFrame, cost_per_employee: float, budgets: list[float], n_random: int = 20,
+                 seed: int = 0, steps: tuple[int, ...] = DEFAULT_STEPS) -> pl.DataFrame:
+    """Summed expected width of the companies in ``widths`` at each budget: the ranked plan against the mean of
+    ``n_random`` random allocations of the same budget (:func:`random_allocation`)."""
+    rows_by_company = {row["company_id"]: row for row in widths.iter_rows(named=True)}
+    out = []
+    for budget in budgets:
+        planned = plan_sampling(widths, cost_per_employee, budget, steps)
+        random_totals = []
+        for r in range(n_random):
+            allocation = random_allocation(widths, cost_per_employee, budget, seed=seed + r, steps=steps)
+            random_totals.append(sum(_width_at(row, allocation.get(company, 0), steps)
+                                     for company, row in rows_by_company.items()))
+        out.append({"budget_usd": float(budget), "expected_width_now": float(widths["width_now"].sum()),
+                    "expected_width_planned": float(planned["expected_width_planned"].sum()),
+                    "expected_width_random": float(np.mean(random_totals)),
+                    "spent_planned_usd": float(planned["planned_cost_usd"].sum())})
+    return pl.DataFrame(out)
