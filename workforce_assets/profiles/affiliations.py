@@ -49,7 +49,7 @@ ACADEMIC_PATTERN = re.compile(
     r"\b(?:mit|eth|epfl|ucl|ucla|nyu|cmu|kaist|iit|iisc|inria|cnrs|mila|caltech|stanford|harvard|berkeley|oxford|"
     r"cambridge|princeton|yale|columbia|cornell|sorbonne|suny|centrale|sciences po|hec paris|insead)\b|"
     r"\bmax planck\b|\bfraunhofer\b|\bhigher school\b|\binstituto superior\b|"
-    r"\buniversidad\b|\buniversidade\b|\buniversità\b|\bhigh school\b",
+    r"\buniversidad\b|\buniversidade\b|\buniversità\b|\bhigh school\b|大学|大學|学院|學院|대학교",
     re.IGNORECASE)
 #: Government bodies, non-profits, foundations, associations, AI-safety organisations.
 GOVERNMENT_NONPROFIT_NAMES = re.compile(

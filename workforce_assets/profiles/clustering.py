@@ -47,7 +47,7 @@ def class_tfidf_terms(texts: list[str], labels: np.ndarray, n_terms: int = 8) ->
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=list(ENGLISH_STOP_WORDS | set(LAYOUT_WORDS)),
-                                 token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z0-9+#.-]*[a-zA-Z0-9+#]\b", min_df=1)
+                                 token_pattern=r"(?u)\b[^\W\d_][\w+#.-]*[\w+#]\b", min_df=1)
     try:
         counts = vectorizer.fit_transform(documents).toarray().astype(float)
     except ValueError:  # only stop words

@@ -86,3 +86,16 @@ def test_hand_labelled_real_affiliations(shared_data):
     assert result["extraction_precision"] >= 0.95 and result["extraction_recall"] >= 0.95, (result["missed"], result["spurious"])
     assert result["category_accuracy"] >= 0.85, result["miscategorised"]
     assert result["per_category"]["academic"]["precision"] >= 0.9 and result["per_category"]["academic"]["recall"] >= 0.9
+
+
+def test_non_english_and_very_long_texts():
+    german = ("Experiences: Technische Universität München (Wissenschaftlicher Mitarbeiter): Forschung | "
+              "Siemens AG (Werkstudent): || Education: Informatik – Promotion (Dr. rer. nat.) @ Universität Stuttgart")
+    found = {a.organisation: af.categorise(a.organisation) for a in af.extract_affiliations(german)}
+    assert found == {"Technische Universität München": "academic", "Siemens AG": "company",
+                     "Universität Stuttgart": "academic"}
+    chinese = "Experiences: 清华大学 (研究员): 机器学习 || Education: 计算机 – 博士 @ 北京大学"
+    assert [(a.organisation, af.categorise(a.organisation)) for a in af.extract_affiliations(chinese)] == [
+        ("清华大学", "academic"), ("北京大学", "academic")]
+    long_text = "Experiences: Acme Corp (Engineer): " + "x" * 500_000 + " | Globex (Analyst): || Summary: " + "y " * 100_000
+    assert [a.organisation for a in af.extract_affiliations(long_text)] == ["Acme Corp", "Globex"]

@@ -80,3 +80,15 @@ def test_class_tfidf_prefers_words_distinctive_of_a_cluster():
     terms = class_tfidf_terms(texts, np.array([0, 0, 1, 1]), n_terms=3)
     assert "pipelines" in terms[0] and "nurse" in terms[1]
     assert "data" not in terms[0][:1] and "data" not in terms[1][:1]
+
+
+def test_non_english_and_very_long_texts_get_labels():
+    """Bad input the issue names: non-English words are words (Unicode tokens), a 200,000-character text is
+    labelled like any other (the embedding model reads its first 256 tokens; c-TF-IDF reads it all)."""
+    texts = ["Erfahrungen: Datenwissenschaftlerin bei Müller GmbH, maschinelles Lernen"] * 3 + \
+            ["Expériences : ingénieure logistique, chaîne d'approvisionnement"] * 3 + \
+            [("supply chain logistics " * 10_000).strip()]
+    terms = class_tfidf_terms(texts, np.array([0, 0, 0, 1, 1, 1, 2]), n_terms=5)
+    assert any("müller" in t or "lernen" in t for t in terms[0])
+    assert any("ingénieure" in t or "chaîne" in t for t in terms[1])
+    assert terms[2][:1] and "logistics" in " ".join(terms[2])
