@@ -31,6 +31,7 @@ FIXTURES = ROOT / "workforce_assets_tests" / "profiles" / "fixtures"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cache", type=Path, default=Path("/tmp/embedding_cache"))
+    parser.add_argument("--hdbscan", action="store_true", help="also the HDBSCAN grid that was tried first")
     args = parser.parse_args()
     unlabeled = pl.read_csv(DATA / "profiles_unlabeled.csv", schema_overrides={"cv_id": pl.Utf8})
     rated = pl.read_csv(DATA / "validation_annotations.csv", schema_overrides={"cv_id": pl.Utf8})
@@ -45,6 +46,8 @@ def main() -> None:
         vectors = backend.embed(texts["text"].to_list())
     embed_s = time.perf_counter() - started
     print(f"{texts.height:,} texts embedded in {embed_s:.1f} s ({backend.n_embedded} computed, {backend.n_cached} cached)\n")
+    if args.hdbscan:
+        hdbscan_grid(vectors)
     labels = []
     for seed in (0, 1):
         started = time.perf_counter()
@@ -70,6 +73,25 @@ def main() -> None:
     print(markdown(pl.DataFrame([{"category": c, **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}}
                                  for c, r in result["per_category"].items()])))
     print("\nMiscategorised:", "; ".join(f"{k[1]} ({g} -> {p})" for k, g, p in result["miscategorised"]))
+
+
+def hdbscan_grid(vectors) -> None:
+    """Why not HDBSCAN: the share of texts it leaves as noise on PCA reductions (no UMAP offline)."""
+    import numpy as np
+    from sklearn.cluster import HDBSCAN
+    from sklearn.decomposition import PCA
+
+    normalised = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = []
+    for dims in (5, 10, 15):
+        reduced = PCA(dims, random_state=0).fit_transform(normalised)
+        for size, samples, method in [(41, None, "eom"), (41, 5, "eom"), (20, 5, "eom"), (20, 5, "leaf"), (41, 10, "leaf")]:
+            found = HDBSCAN(min_cluster_size=size, min_samples=samples, cluster_selection_method=method).fit_predict(reduced)
+            rows.append({"pca_dims": dims, "min_cluster_size": size, "min_samples": samples or "default",
+                         "selection": method, "clusters": int(found.max() + 1), "noise_share": round(float((found == -1).mean()), 3)})
+    print("#### HDBSCAN (tried first)\n")
+    print(markdown(pl.DataFrame(rows)))
+    print()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import adjusted_rand_score, silhouette_score
+from threadpoolctl import threadpool_limits
 
 #: Words of the profile layout itself, which every text shares.
 LAYOUT_WORDS = ["experiences", "certifications", "education", "summary", "skills", "br"]
@@ -90,6 +91,12 @@ class ProfileClustering:
         return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(reduced).astype(int)
 
     def fit(self, embeddings: np.ndarray, texts: list[str]) -> "ProfileClustering":
+        """Fit on one thread: k-means' and t-SNE's parallel reductions sum in thread order, and the same input
+        must give the same table on any machine (the scale-out test compares every table across backends)."""
+        with threadpool_limits(limits=1):
+            return self._fit(embeddings, texts)
+
+    def _fit(self, embeddings: np.ndarray, texts: list[str]) -> "ProfileClustering":
         embeddings = np.asarray(embeddings, dtype=float)
         if embeddings.ndim != 2 or embeddings.shape[0] != len(texts):
             raise ValueError(f"embeddings {embeddings.shape} do not match {len(texts)} texts")
