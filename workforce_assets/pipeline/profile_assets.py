@@ -44,6 +44,10 @@ class ClusteringConfig(dg.Config):
     min_agreement: float = 0.8
     n_resamples: int = 5
     seed: int = 0
+    # employee profiles beyond this are represented by a seeded random sample of this size (every rated CV and
+    # unlabelled text is kept): embedding costs about 17 texts/s on this CPU, so cost must not grow with a
+    # million employees; raise it (ideally with the Modal backend) to cluster every profile
+    max_profiles: int = 5_000
 
 
 def _texts(warehouse: WarehouseResource) -> pl.DataFrame:
@@ -77,6 +81,13 @@ def clusters(context: dg.AssetExecutionContext, warehouse: WarehouseResource, em
     ...), profiles.cluster_members (text -> cluster and map coordinates), profiles.company_cluster_mix,
     profiles.cluster_selection (candidate k, seed agreement, silhouette). The map is linked from the metadata."""
     texts = _texts(warehouse)
+    is_profile = texts["source"] == "profile"
+    n_profile_texts = int(is_profile.sum())
+    if n_profile_texts > config.max_profiles:
+        keep = texts.filter(is_profile).sample(n=config.max_profiles, seed=config.seed)["text_id"]
+        texts = texts.filter(~is_profile | pl.col("text_id").is_in(keep.implode()))
+        context.log.warning(f"{n_profile_texts} employee profile texts: clustering a random sample of "
+                            f"{config.max_profiles} (max_profiles); company cluster mixes are estimated from it")
     empty = int(warehouse.query(
         "select count(*) as n from inputs.employee_profiles where trim(coalesce(profile_text, '')) = ''")["n"][0])
     choice = embeddings.get_backend(log=context.log)
@@ -98,6 +109,8 @@ def clusters(context: dg.AssetExecutionContext, warehouse: WarehouseResource, em
         "n_texts": dg.MetadataValue.int(texts.height),
         "n_texts_by_source": dg.MetadataValue.json({s: int(n) for s, n in texts.group_by("source").len().iter_rows()}),
         "n_profiles_without_text": dg.MetadataValue.int(empty),
+        "n_profile_texts": dg.MetadataValue.int(n_profile_texts),
+        "n_profile_texts_clustered": dg.MetadataValue.int(int((texts["source"] == "profile").sum())),
         "n_clusters": dg.MetadataValue.int(model.n_clusters_),
         "seed_agreement_ari": dg.MetadataValue.float(float(model.seed_agreement_)) if model.seed_agreement_ is not None
         else dg.MetadataValue.text("n/a (too few texts)"),

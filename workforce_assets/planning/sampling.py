@@ -48,17 +48,19 @@ def _complete_patterns(patterns: np.ndarray) -> np.ndarray:
 
 def _interval_width(log_posterior: np.ndarray, grid_values: np.ndarray, counts: np.ndarray, ratio: np.ndarray,
                     unsampled: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-    """q90 - q10 of the whole-company count for each row of ``log_posterior`` ((S, G) unnormalised), with
-    ``counts`` (S, P) sampled employees per pattern, ``ratio`` (P,) likelihood ratios, ``unsampled`` (S,)."""
+    """q90 - q10 of the whole-company count for each row s of ``log_posterior`` ((S, G) unnormalised), with
+    ``counts`` (S, P) sampled employees per pattern, ``ratio`` (S, P) likelihood ratios, ``unsampled`` (S,)."""
     weights = np.exp(log_posterior - log_posterior.max(axis=1, keepdims=True))
     cdf = np.cumsum(weights, axis=1)
     cdf /= cdf[:, -1:]
     u = rng.random((cdf.shape[0], n_draws))
-    cell = np.minimum(np.array([np.searchsorted(row, draw) for row, draw in zip(cdf, u)]), grid_values.size - 1)
-    prevalence = grid_values[cell]  # (S, M)
+    # one searchsorted for every row: offset row s's CDF (and its draws) by s
+    offsets = np.arange(cdf.shape[0])[:, None]
+    cell = np.searchsorted((cdf + offsets).ravel(), (u + offsets).ravel()).reshape(u.shape) - offsets * cdf.shape[1]
+    prevalence = grid_values[np.clip(cell, 0, grid_values.size - 1)]  # (S, M)
     # P(expert | pattern, prevalence) for every pattern: (S, M, P)
-    p = prevalence[:, :, None] * ratio[None, None, :]
-    p = p / (1.0 + prevalence[:, :, None] * (ratio[None, None, :] - 1.0))
+    p = prevalence[:, :, None] * ratio[:, None, :]
+    p = p / (1.0 + prevalence[:, :, None] * (ratio[:, None, :] - 1.0))
     mean = (counts[:, None, :] * p).sum(axis=2) + unsampled[:, None] * prevalence
     variance = (counts[:, None, :] * p * (1.0 - p)).sum(axis=2) + unsampled[:, None] * prevalence * (1.0 - prevalence)
     totals = mean + np.sqrt(variance) * rng.standard_normal(mean.shape)
@@ -93,47 +95,55 @@ def expected_widths(model, options: SamplingOptions | None = None, companies: li
         lik = np.exp(model.replicates_[r].log_lik[complete])
         class_probabilities[r] = lik / np.maximum(lik.sum(axis=0, keepdims=True), 1e-300)
     posteriors = {r: model.prevalence_posteriors(r) for r in used}
-    rows = []
-    for done, c in enumerate(chosen, start=1):
-        old_counts = np.asarray(matrix[c].todense()).ravel()
-        log_post = np.vstack([np.log(np.maximum(posteriors[r][c], 1e-300)) for r in replicate_of_sim])  # (S, G)
-        ratios = np.vstack([ratio[r] for r in replicate_of_sim])
-        room = int(headcount[c] - sampled[c])
-        row = {"company_id": data.company_ids[c], "headcount": int(headcount[c]), "n_sampled": int(sampled[c]),
-               "max_additional": room}
-        widths_now = np.array([_interval_width(log_post[s:s + 1], grid.values, old_counts[None, :], ratios[s],
-                                               np.array([room]), options.n_prevalence_draws, rng)[0] for s in range(S)])
-        row["width_now"] = float(widths_now.mean())
-        # a true prevalence per simulation, drawn from the current posterior under its replicate
-        weights = np.exp(log_post - log_post.max(axis=1, keepdims=True))
-        weights /= weights.sum(axis=1, keepdims=True)
-        true_cell = np.array([rng.choice(grid.size, p=w) for w in weights])
-        true_prevalence = grid.values[true_cell]
+    sims_of = {r: np.flatnonzero(replicate_of_sim == r) for r in used}
+    M, G, P = options.n_prevalence_draws, grid.size, data.patterns.shape[0]
+    columns: dict[str, list] = {"company_id": [], "headcount": [], "n_sampled": [], "max_additional": [], "width_now": [],
+                                **{f"width_after_{k}": [] for k in options.steps}}
+    # companies in chunks, every array (chunk x simulations x ...): one numpy call per step for the whole chunk
+    chunk = max(1, int(4_000_000 // max(S * M * P, 1)))
+    chosen = np.asarray(chosen, dtype=np.int64)
+    for start in range(0, chosen.size, chunk):
+        cs = chosen[start:start + chunk]
+        n = cs.size
+        old_counts = np.asarray(matrix[cs].todense())  # (n, P)
+        log_post = np.log(np.maximum(np.stack([posteriors[r][cs] for r in replicate_of_sim], axis=1), 1e-300))  # (n, S, G)
+        ratios = np.broadcast_to(np.vstack([ratio[r] for r in replicate_of_sim]), (n, S, P)).reshape(n * S, P)
+        room = (headcount[cs] - sampled[cs]).astype(np.int64)
+        counts_now = np.repeat(old_counts, S, axis=0)
+        width_now = _interval_width(log_post.reshape(n * S, G), grid.values, counts_now, ratios, np.repeat(room, S),
+                                    M, rng).reshape(n, S).mean(axis=1)
+        # a true prevalence per (company, simulation), drawn from the current posterior under its replicate
+        weights = np.exp(log_post - log_post.max(axis=2, keepdims=True))
+        cdf = np.cumsum(weights, axis=2)
+        cdf /= cdf[:, :, -1:]
+        true_prevalence = grid.values[np.minimum((cdf < rng.random((n, S, 1))).sum(axis=2), G - 1)]  # (n, S)
+        columns["company_id"] += [data.company_ids[c] for c in cs]
+        columns["headcount"] += headcount[cs].tolist()
+        columns["n_sampled"] += sampled[cs].tolist()
+        columns["max_additional"] += room.tolist()
+        columns["width_now"] += width_now.tolist()
         for k in options.steps:
-            take = min(k, room)
-            if take <= 0:
-                row[f"width_after_{k}"] = row["width_now"]
-                continue
-            new_counts = np.zeros((S, data.patterns.shape[0]))
-            experts = rng.binomial(take, true_prevalence)
-            for s in range(S):
-                probabilities = class_probabilities[replicate_of_sim[s]]
-                for klass, n in ((1, experts[s]), (0, take - experts[s])):
-                    if n:
-                        new_counts[s, complete] += rng.multinomial(n, probabilities[:, klass])
+            take = np.minimum(k, np.maximum(room, 0))  # (n,)
+            experts = rng.binomial(np.broadcast_to(take[:, None], (n, S)), true_prevalence)  # (n, S)
+            new_counts = np.zeros((n, S, P))
             updated = log_post.copy()
-            for s in range(S):
-                updated[s] += new_counts[s] @ grid_log_lik[replicate_of_sim[s]]
-            widths = np.array([_interval_width(updated[s:s + 1], grid.values, (old_counts + new_counts[s])[None, :],
-                                               ratios[s], np.array([room - take]), options.n_prevalence_draws, rng)[0]
-                               for s in range(S)])
-            row[f"width_after_{k}"] = float(widths.mean())
-        rows.append(row)
+            for r, sims in sims_of.items():
+                probabilities = class_probabilities[r]  # (P_complete, 2)
+                drawn = (rng.multinomial(experts[:, sims], probabilities[:, 1])
+                         + rng.multinomial(take[:, None] - experts[:, sims], probabilities[:, 0]))  # (n, |sims|, Pc)
+                part = np.zeros((n, sims.size, P))
+                part[:, :, complete] = drawn
+                new_counts[:, sims] = part
+                updated[:, sims] += part @ grid_log_lik[r]
+            after = _interval_width(updated.reshape(n * S, G), grid.values,
+                                    (old_counts[:, None, :] + new_counts).reshape(n * S, P), ratios,
+                                    np.repeat(room - take, S), M, rng).reshape(n, S).mean(axis=1)
+            columns[f"width_after_{k}"] += np.where(take > 0, after, width_now).tolist()
         if progress is not None:
-            progress.update(done)
+            progress.update(min(start + n, chosen.size))
     schema = {"company_id": pl.Utf8, "headcount": pl.Int64, "n_sampled": pl.Int64, "max_additional": pl.Int64,
               "width_now": pl.Float64, **{f"width_after_{k}": pl.Float64 for k in options.steps}}
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(columns, schema=schema)
 
 
 def _hull_steps(costs: np.ndarray, widths: np.ndarray) -> list[tuple[int, int]]:
