@@ -68,6 +68,19 @@ def _texts(warehouse: WarehouseResource) -> pl.DataFrame:
     return texts.filter(pl.col("text").fill_null("").str.strip_chars() != "").sort("source", "text_id")
 
 
+def limit_profiles(texts: pl.DataFrame, max_profiles: int, seed: int) -> tuple[pl.DataFrame, int]:
+    """At most ``max_profiles`` employee-profile texts (a seeded random sample), every other text kept; and
+    how many profile texts there were."""
+    if max_profiles < 1:
+        raise ValueError("max_profiles must be at least 1")
+    is_profile = pl.col("source") == "profile"
+    n_profile_texts = texts.filter(is_profile).height
+    if n_profile_texts <= max_profiles:
+        return texts, n_profile_texts
+    keep = texts.filter(is_profile).sample(n=max_profiles, seed=seed)["text_id"].to_list()
+    return texts.filter(~is_profile | pl.col("text_id").is_in(keep)), n_profile_texts
+
+
 @dg.asset(
     key_prefix="profiles", group_name=GROUP,
     deps=[dg.AssetDep(employee_profiles, partition_mapping=dg.AllPartitionMapping()), rated_cvs, unlabeled_profiles],
@@ -80,12 +93,8 @@ def clusters(context: dg.AssetExecutionContext, warehouse: WarehouseResource, em
     and each company's cluster mix. Tables: profiles.clusters (one row per cluster: cluster_id, label, size,
     ...), profiles.cluster_members (text -> cluster and map coordinates), profiles.company_cluster_mix,
     profiles.cluster_selection (candidate k, seed agreement, silhouette). The map is linked from the metadata."""
-    texts = _texts(warehouse)
-    is_profile = texts["source"] == "profile"
-    n_profile_texts = int(is_profile.sum())
+    texts, n_profile_texts = limit_profiles(_texts(warehouse), config.max_profiles, config.seed)
     if n_profile_texts > config.max_profiles:
-        keep = texts.filter(is_profile).sample(n=config.max_profiles, seed=config.seed)["text_id"]
-        texts = texts.filter(~is_profile | pl.col("text_id").is_in(keep.implode()))
         context.log.warning(f"{n_profile_texts} employee profile texts: clustering a random sample of "
                             f"{config.max_profiles} (max_profiles); company cluster mixes are estimated from it")
     empty = int(warehouse.query(

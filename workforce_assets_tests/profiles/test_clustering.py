@@ -92,3 +92,18 @@ def test_non_english_and_very_long_texts_get_labels():
     assert any("müller" in t or "lernen" in t for t in terms[0])
     assert any("ingénieure" in t or "chaîne" in t for t in terms[1])
     assert terms[2][:1] and "logistics" in " ".join(terms[2])
+
+
+def test_employee_profiles_beyond_the_cap_are_sampled_and_other_texts_kept():
+    from workforce_assets.pipeline.profile_assets import limit_profiles
+
+    texts = pl.DataFrame({"text_id": [f"p{i}" for i in range(100)] + ["cv1", "u1"],
+                          "source": ["profile"] * 100 + ["rated_cv", "unlabeled"]})
+    kept, n = limit_profiles(texts, 30, seed=0)
+    assert n == 100 and kept.filter(pl.col("source") == "profile").height == 30
+    assert {"cv1", "u1"} <= set(kept["text_id"])
+    again, _ = limit_profiles(texts, 30, seed=0)
+    assert again.equals(kept)  # seeded
+    assert limit_profiles(texts, 500, seed=0)[0].equals(texts)
+    with pytest.raises(ValueError):
+        limit_profiles(texts, 0, seed=0)
