@@ -47,7 +47,7 @@ class ClusteringConfig(dg.Config):
     # employee profiles beyond this are represented by a seeded random sample of this size (every rated CV and
     # unlabelled text is kept): embedding costs about 17 texts/s on this CPU, so cost must not grow with a
     # million employees; raise it (ideally with the Modal backend) to cluster every profile
-    max_profiles: int = 5_000
+    max_profiles: int = 2_000
 
 
 def _texts(warehouse: WarehouseResource) -> pl.DataFrame:

@@ -37,7 +37,7 @@ DEFAULT_STEPS = (10, 50, 200)
 class SamplingOptions:
     steps: tuple[int, ...] = DEFAULT_STEPS
     n_simulations: int = 40
-    n_prevalence_draws: int = 200
+    n_prevalence_draws: int = 100
     seed: int = 0
 
 
