@@ -143,7 +143,10 @@ def filter_labels(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     items = _profile_items(warehouse, context.partition_key)
     labels = _filter_labels(warehouse, items, config).with_columns(batch=pl.lit(context.partition_key))
     warehouse.write("annotation.filter_labels", labels, "batch", context.partition_key)
-    return dg.MaterializeResult(metadata=_label_metadata(labels, "annotation.filter_labels"))
+    # a content version: the CLI runs a batch's labellers and matrix together, and an unchanged result must
+    # leave what reads it fresh
+    return dg.MaterializeResult(metadata=_label_metadata(labels, "annotation.filter_labels"),
+                                data_version=frame_version(labels, ["item_id", "annotator"]))
 
 
 LLM_CHECK = "llm_annotators_answered"
@@ -266,6 +269,7 @@ def rated_cv_matrix(warehouse: WarehouseResource) -> dg.MaterializeResult:
     warehouse.write("annotation.rated_cv_matrix", wide)
     cov = matrix_core.coverage(long)
     return dg.MaterializeResult(
+        data_version=frame_version(wide, ["item_id"]),  # an unchanged matrix leaves the fits fresh
         metadata={
             **table_metadata(wide, "annotation.rated_cv_matrix"),
             "annotators": dg.MetadataValue.json(sorted(long["annotator"].unique().to_list())),
@@ -295,6 +299,7 @@ def annotation_matrix(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     warehouse.write_many([("annotation.annotation_matrix_long", long, "batch", batch),
                           ("annotation.annotation_matrix", wide, "batch", batch)])
     return dg.MaterializeResult(
+        data_version=frame_version(wide, ["item_id"]),  # an unchanged matrix leaves the joint fit fresh
         metadata={
             **table_metadata(wide, "annotation.annotation_matrix"),
             "annotators": dg.MetadataValue.json(sorted(long["annotator"].unique().to_list())),

@@ -186,18 +186,27 @@ def joint_fit(context: dg.AssetExecutionContext, warehouse: WarehouseResource, c
 @dg.asset(
     key_prefix="headcount", group_name=GROUP, partitions_def=COMPANY_BATCHES,
     deps=[joint_fit], pool=DUCKDB_POOL, kinds={"duckdb"},
+    # every batch's rows come from the one joint fit: a backfill over many batches is one run, not one per batch
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def company_posteriors(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Posterior of each sampled company's whole-company ML-expert count (this batch's rows of the joint fit):
+    """Posterior of each sampled company's whole-company ML-expert count (its batch's rows of the joint fit):
     q05-q95, mean, sd, P(at least one), Monte Carlo standard errors of q10/q50/q90; draws in
-    headcount.posterior_draws. Summary and draws are written in one transaction."""
-    batch = context.partition_key
-    summary = warehouse.read(JOINT_TABLE, where="batch = ?", params=[batch])
-    draws = warehouse.read(JOINT_DRAWS_TABLE, where="batch = ?", params=[batch])
-    warehouse.write_many([(SUMMARY_TABLE, summary, "batch", batch), (DRAWS_TABLE, draws, "batch", batch)])
+    headcount.posterior_draws. A run may cover one batch or a range of batches (single-run backfills); the
+    summaries and draws of every batch in it are written in one transaction."""
+    batches = list(context.partition_keys)
+    marks = ", ".join("?" for _ in batches)
+    summary = warehouse.read(JOINT_TABLE, where=f"batch in ({marks})", params=batches)
+    draws = warehouse.read(JOINT_DRAWS_TABLE, where=f"batch in ({marks})", params=batches)
+    writes = []
+    for batch in batches:
+        writes += [(SUMMARY_TABLE, summary.filter(pl.col("batch") == batch), "batch", batch),
+                   (DRAWS_TABLE, draws.filter(pl.col("batch") == batch), "batch", batch)]
+    warehouse.write_many(writes)
     return dg.MaterializeResult(metadata={
         **table_metadata(summary, SUMMARY_TABLE, preview_rows=20),
-        "batch_expected_total": dg.MetadataValue.float(float(summary["mean"].sum()) if summary.height else 0.0),
+        "batches": dg.MetadataValue.json(batches),
+        "expected_total": dg.MetadataValue.float(float(summary["mean"].sum()) if summary.height else 0.0),
     })
 
 

@@ -245,6 +245,37 @@ def out_of_date(instance: dg.DagsterInstance, graph, keys: list[dg.AssetKey], pa
     return [k for k in keys if _always_run(graph, k) or resolver.get_status(k, partition) != StaleStatus.FRESH]
 
 
+def _single_run(graph, keys: list[dg.AssetKey]) -> bool:
+    """Every asset of the phase takes a range of partitions in one run (``BackfillPolicy.single_run()``)."""
+    return all((graph.get(k).backfill_policy is not None
+                and graph.get(k).backfill_policy.max_partitions_per_run is None) for k in keys)
+
+
+def _with_descendants(graph, keys: list[dg.AssetKey], roots: list[dg.AssetKey]) -> list[dg.AssetKey]:
+    """``roots`` and every key of ``keys`` downstream of one of them, in ``keys`` order."""
+    chosen = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for key in keys:
+            if key not in chosen and chosen & set(graph.get(key).parent_keys):
+                chosen.add(key)
+                grew = True
+    return [k for k in keys if k in chosen]
+
+
+def contiguous_ranges(batches: list[str], order: list[str]) -> list[tuple[str, str]]:
+    """``batches`` as (first, last) ranges of consecutive partitions in ``order`` (the partitions' order)."""
+    position = {b: i for i, b in enumerate(order)}
+    ranges: list[list[str]] = []
+    for batch in sorted(batches, key=lambda b: position.get(b, len(order))):
+        if batch in position and ranges and ranges[-1][1] in position and position[ranges[-1][1]] + 1 == position[batch]:
+            ranges[-1][1] = batch
+        else:
+            ranges.append([batch, batch])
+    return [(a, b) for a, b in ranges]
+
+
 def plan_phases(defs: dg.Definitions, selection: str | None) -> list[tuple[bool, list[dg.AssetKey]]]:
     """Ordered phases of (partitioned?, asset keys) covering the selection."""
     graph = defs.resolve_asset_graph()
@@ -318,15 +349,20 @@ def materialize(
 
 
 def _run_phase(instance, job, index: int, partition: str | None, label: str, keys: list[dg.AssetKey], pools: list[str],
-               report: RunReport, log) -> None:
-    """One run of ``keys`` (one partition), its outcome appended to ``report``."""
+               report: RunReport, log, partition_range: tuple[str, str] | None = None) -> None:
+    """One run of ``keys`` (one partition, or a range of partitions for single-run assets), its outcome
+    appended to ``report``."""
     log(f"{label}: {', '.join(k.to_user_string() for k in keys)}")
     for holder in pool_holders(instance, pools):
         log(f"  waiting for a pool slot held by {holder}; it must finish (or be terminated in the UI). "
             "Ctrl-C stops this run.")
+    tags = dict([LAUNCHER_TAG])
+    if partition_range:  # as a single-run backfill tags its run
+        tags |= {"dagster/asset_partition_range_start": partition_range[0],
+                 "dagster/asset_partition_range_end": partition_range[1]}
     result = _execute_interruptibly(
         job, instance, log, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE,
-        tags=dict([LAUNCHER_TAG]), asset_selection=keys,
+        tags=tags, asset_selection=keys,
     )
     failed_checks = [
         f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
@@ -361,14 +397,34 @@ def _materialize(instance, input_dir, selection, duckdb_path, batches, log, forc
     for event in changed_profile_file_events(instance, input_dir):  # new or changed batch files
         instance.report_runless_asset_event(event)
     graph = defs.resolve_asset_graph()
+    order = instance.get_dynamic_partitions(COMPANY_BATCHES.name)
     for index, (partitioned, keys) in enumerate(plan_phases(defs, selection)):
         # jobs of the definitions, so the UI lists, opens and re-executes these runs
         job = defs.resolve_job_def(BATCH_JOB if partitioned else SHARED_JOB)
         pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
+        if partitioned and _single_run(graph, keys):
+            # one run over every stale batch (per contiguous range of the partition order), not one per batch
+            todo = [b for b in batches if force or out_of_date(instance, graph, keys, b)]
+            skipped = len(batches) - len(todo)
+            if skipped:
+                report.skipped += skipped * len(keys)
+                log(f"phase {index}: up to date in {skipped} batch(es), skipped (--force recomputes)")
+            for first_batch, last_batch in contiguous_ranges(todo, order):
+                label = f"phase {index} [{first_batch}]" if first_batch == last_batch else \
+                    f"phase {index} [{first_batch} .. {last_batch}]"
+                if first_batch == last_batch:
+                    _run_phase(instance, job, index, first_batch, label, keys, pools, report, log)
+                else:
+                    _run_phase(instance, job, index, None, label, keys, pools, report, log,
+                               partition_range=(first_batch, last_batch))
+            continue
         for partition in (batches if partitioned else [None]):
             label = f"phase {index} [{partition}]" if partition else f"phase {index}"
-            # loaders and LLM labellers first; then what is out of date given their (possibly new) versions
-            first = list(keys) if force else [k for k in keys if _always_run(graph, k)]
+            # loaders and LLM labellers first; then what is out of date given their (possibly new) versions.
+            # In a batch phase everything downstream of them runs in the same run (one run per batch): those
+            # assets report content versions, so an unchanged result leaves later phases fresh
+            first = list(keys) if force else (_with_descendants(graph, keys, [k for k in keys if _always_run(graph, k)])
+                                              if partitioned else [k for k in keys if _always_run(graph, k)])
             rest = [k for k in keys if k not in first]
             if first:
                 _run_phase(instance, job, index, partition, label, first, pools, report, log)

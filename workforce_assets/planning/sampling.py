@@ -50,6 +50,8 @@ def _interval_width(log_posterior: np.ndarray, grid_values: np.ndarray, counts: 
                     unsampled: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
     """q90 - q10 of the whole-company count for each row s of ``log_posterior`` ((S, G) unnormalised), with
     ``counts`` (S, P) sampled employees per pattern, ``ratio`` (S, P) likelihood ratios, ``unsampled`` (S,)."""
+    active = np.flatnonzero(counts.any(axis=0))  # patterns nobody shows add nothing: most of them at 6 annotators
+    counts, ratio = counts[:, active], ratio[:, active]
     weights = np.exp(log_posterior - log_posterior.max(axis=1, keepdims=True))
     cdf = np.cumsum(weights, axis=1)
     cdf /= cdf[:, -1:]
@@ -95,6 +97,7 @@ def expected_widths(model, options: SamplingOptions | None = None, companies: li
         lik = np.exp(model.replicates_[r].log_lik[complete])
         class_probabilities[r] = lik / np.maximum(lik.sum(axis=0, keepdims=True), 1e-300)
     posteriors = {r: model.prevalence_posteriors(r) for r in used}
+    complete_grid_log_lik = {r: grid_log_lik[r][complete] for r in used}
     sims_of = {r: np.flatnonzero(replicate_of_sim == r) for r in used}
     M, G, P = options.n_prevalence_draws, grid.size, data.patterns.shape[0]
     columns: dict[str, list] = {"company_id": [], "headcount": [], "n_sampled": [], "max_additional": [], "width_now": [],
@@ -134,7 +137,7 @@ def expected_widths(model, options: SamplingOptions | None = None, companies: li
                 part = np.zeros((n, sims.size, P))
                 part[:, :, complete] = drawn
                 new_counts[:, sims] = part
-                updated[:, sims] += part @ grid_log_lik[r]
+                updated[:, sims] += drawn @ complete_grid_log_lik[r]  # new employees show complete patterns only
             after = _interval_width(updated.reshape(n * S, G), grid.values,
                                     (old_counts[:, None, :] + new_counts).reshape(n * S, P), ratios,
                                     np.repeat(room - take, S), M, rng).reshape(n, S).mean(axis=1)

@@ -159,7 +159,9 @@ def test_scale_out_postgres_instance_and_ducklake_warehouse_equal_the_embedded_d
     base = {k: v for k, v in os.environ.items() if not k.startswith(("WORKFORCE_", "DAGSTER_"))}
     for name in ("GEMINI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET"):
         base.pop(name, None)
-    base |= {"WORKFORCE_INPUT_DIR": str(inputs), "WORKFORCE_POSTERIOR_DRAWS": "200"}
+    # one embedding cache for both deployments, as a team shares one: a text is embedded once
+    base |= {"WORKFORCE_INPUT_DIR": str(inputs), "WORKFORCE_POSTERIOR_DRAWS": "200",
+             "WORKFORCE_EMBEDDING_CACHE_DIR": str(tmp_path / "embedding_cache")}
 
     # the embedded default: a DuckDB file and a SQLite instance
     embedded = base | {"DAGSTER_HOME": str(tmp_path / "home_embedded"),
