@@ -373,7 +373,8 @@ def _run_phase(instance, job, index: int, partition: str | None, label: str, key
     ]
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     failed_steps = [e.step_key for e in failures]
-    report.runs.append({"phase": index, "partition": partition, "run_id": result.run_id, "success": result.success,
+    report.runs.append({"phase": index, "partition": partition, "partition_range": partition_range,
+                        "run_id": result.run_id, "success": result.success,
                         "failed_steps": failed_steps, "failed_checks": failed_checks})
     if not result.success:
         log(f"  FAILED run {result.run_id}: steps {failed_steps}")
