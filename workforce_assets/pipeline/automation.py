@@ -20,18 +20,26 @@ from workforce_assets.pipeline import headcount_assets as hc
 from workforce_assets.pipeline import ingestion_assets as ing
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES
 
-BATCH_ASSETS = [ing.employee_profiles, ann.filter_labels, ann.llm_labels, ann.annotation_matrix, hc.company_posteriors]
+BATCH_ASSETS = [ing.employee_profiles, ann.filter_labels, ann.llm_labels, ann.annotation_matrix]
 
 batch_job = dg.define_asset_job(
     "company_batch_job",
     selection=dg.AssetSelection.assets(*BATCH_ASSETS),
-    description="One company batch end to end: profiles, keyword and LLM labels, annotation matrix, posteriors.",
+    description="One company batch: profiles, keyword and LLM labels, annotation matrix (one run per batch).",
+)
+
+posteriors_job = dg.define_asset_job(
+    "company_posteriors_job",
+    selection=dg.AssetSelection.assets(hc.company_posteriors),
+    description="Every batch's company posteriors, copied from the joint fit: one run covers a range of batches "
+                "(a single-run backfill), not one run per batch.",
 )
 
 shared_job = dg.define_asset_job(
     "shared_assets_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*BATCH_ASSETS),
-    description="Everything not partitioned by batch: inputs, rated-CV annotators, totals, labor models, reports.",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*BATCH_ASSETS, hc.company_posteriors),
+    description="Everything not partitioned by batch: inputs, rated-CV annotators, the joint fit, totals, labor "
+                "models, profiles, planning, reports.",
 )
 
 

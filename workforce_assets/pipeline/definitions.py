@@ -23,6 +23,7 @@ from workforce_assets.pipeline.automation import (
     automation_sensor,
     batch_job,
     new_company_batches,
+    posteriors_job,
     shared_job,
 )
 from workforce_assets.pipeline.checks import ALL_CHECKS
@@ -80,7 +81,7 @@ def build_definitions(input_dir: str | Path | None = None, duckdb_path: str | Pa
     return dg.Definitions(
         assets=[*_versioned_assets(), ingestion_assets.profile_files],
         asset_checks=ALL_CHECKS,
-        jobs=[batch_job, shared_job],
+        jobs=[batch_job, posteriors_job, shared_job],
         sensors=[new_company_batches, automation_sensor],
         resources=default_resources(input_dir, duckdb_path),
         executor=dg.in_process_executor,

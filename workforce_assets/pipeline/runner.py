@@ -23,7 +23,7 @@ import dagster as dg
 from dagster._core.storage.runs import SqliteRunStorage  # the public API has no "is this instance local?"
 
 from workforce_assets import settings
-from workforce_assets.pipeline.automation import batch_job, batches_in, shared_job
+from workforce_assets.pipeline.automation import batch_job, batches_in, posteriors_job, shared_job
 from workforce_assets.pipeline.definitions import build_definitions
 from workforce_assets.pipeline.ingestion_assets import changed_profile_file_events
 from workforce_assets.pipeline.partitions import COMPANY_BATCHES
@@ -32,7 +32,7 @@ from workforce_assets.pipeline.partitions import COMPANY_BATCHES
 #: Tag on every run this runner starts: runs of a runner that died (SIGKILL, OOM) are found by it.
 LAUNCHER_TAG = ("workforce/launcher", "cli")
 LOCK_FILE = "workforce-cli.lock"
-BATCH_JOB, SHARED_JOB = batch_job.name, shared_job.name
+BATCH_JOB, POSTERIORS_JOB, SHARED_JOB = batch_job.name, posteriors_job.name, shared_job.name
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED,
               dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.CANCELING)
 
@@ -405,6 +405,7 @@ def _materialize(instance, input_dir, selection, duckdb_path, batches, log, forc
         pools = sorted({pool for k in keys for pool in (graph.get(k).pools or ())})
         if partitioned and _single_run(graph, keys):
             # one run over every stale batch (per contiguous range of the partition order), not one per batch
+            job = defs.resolve_job_def(POSTERIORS_JOB)
             todo = [b for b in batches if force or out_of_date(instance, graph, keys, b)]
             skipped = len(batches) - len(todo)
             if skipped:

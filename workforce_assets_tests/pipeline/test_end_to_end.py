@@ -240,7 +240,7 @@ def test_cli_runs_belong_to_jobs_of_the_definitions_and_re_execute(materialized_
 
     instance = materialized_demo.instance
     runs = instance.get_runs()
-    assert runs and {r.job_name for r in runs} <= {"shared_assets_job", "company_batch_job"}
+    assert runs and {r.job_name for r in runs} <= {"shared_assets_job", "company_batch_job", "company_posteriors_job"}
     for name in {r.job_name for r in runs}:
         assert defs.resolve_job_def(name) is not None
     parent = next(r for r in runs if r.job_name == "shared_assets_job"
