@@ -45,8 +45,8 @@ class ClusteringConfig(dg.Config):
     n_resamples: int = 5
     seed: int = 0
     # employee profiles beyond this are represented by a seeded random sample of this size (every rated CV and
-    # unlabelled text is kept): embedding costs about 17 texts/s on this CPU, so cost must not grow with a
-    # million employees; raise it (ideally with the Modal backend) to cluster every profile
+    # unlabelled text is kept): embedding runs at 35-47 texts/s on this CPU (docs/benchmarks.md), so cost must not
+    # grow with a million employees; raise it (ideally with the Modal backend) to cluster every profile
     max_profiles: int = 2_000
 
 

@@ -269,7 +269,7 @@ def contiguous_ranges(batches: list[str], order: list[str]) -> list[tuple[str, s
     position = {b: i for i, b in enumerate(order)}
     ranges: list[list[str]] = []
     for batch in sorted(batches, key=lambda b: position.get(b, len(order))):
-        if batch in position and ranges and ranges[-1][1] in position and position[ranges[-1][1]] + 1 == position[batch]:
+        if batch in position and ranges and position.get(ranges[-1][1], -2) + 1 == position[batch]:
             ranges[-1][1] = batch
         else:
             ranges.append([batch, batch])

@@ -183,3 +183,12 @@ def test_report_links_open_in_a_browser_through_the_ui_reports_server(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_contiguous_ranges_of_batches_follow_the_partition_order():
+    from workforce_assets.pipeline.runner import contiguous_ranges
+
+    order = ["b1", "b2", "b3", "b4", "b5"]
+    assert contiguous_ranges(["b2", "b1", "b3", "b5"], order) == [("b1", "b3"), ("b5", "b5")]
+    assert contiguous_ranges([], order) == []
+    assert contiguous_ranges(["x", "b1"], order) == [("b1", "b1"), ("x", "x")]  # unknown batches run alone
