@@ -660,14 +660,14 @@ async def annotate_with_llms_async(
     if stats["n_budget_skipped"]:
         warnings.append(f"budget of ${budget_usd:.2f} reached: {stats['n_budget_skipped']} call(s) not made; "
                         "rerun with a larger budget to fill them (answers so far are cached)")
-    for error in calls.filter(pl.col("status") == "failed")["error"].unique().to_list()[:5]:
+    for error in calls.filter(pl.col("status") == "failed")["error"].unique(maintain_order=True).to_list()[:5]:
         warnings.append(f"failed after retries: {error}")
     if stats["n_deadline"]:
         warnings.append(f"run deadline of {policy.deadline_s:.0f} s reached: {stats['n_deadline']} call(s) unanswered")
     if stats["n_oversized"]:
         warnings.append(f"{stats['n_oversized']} answer(s) longer than {policy.max_answer_chars} characters: "
                         "stored truncated, flagged, label missing")
-    unknown_cost = calls.filter(pl.col("cost_known") == False)["model"].unique().to_list()  # noqa: E712
+    unknown_cost = calls.filter(pl.col("cost_known") == False)["model"].unique(maintain_order=True).to_list()  # noqa: E712
     for model in unknown_cost:
         warnings.append(f"cost unknown to litellm for {model}: recorded as 0, so the budget cannot bound it")
     for name, breaker in breakers.items():

@@ -44,7 +44,7 @@ def headcount_cells(jobs: pl.DataFrame, certified_only: bool = True) -> pl.DataF
         workers=pl.col("workers").sum().cast(pl.Float64),
         cell_n_records=pl.len().cast(pl.Float64),
         cell_n_seniorities=pl.col("seniority").n_unique().cast(pl.Float64),
-        visa_class=pl.col("visa_class").cast(pl.Utf8).fill_null("unknown").mode().first(),
+        visa_class=pl.col("visa_class").cast(pl.Utf8).fill_null("unknown").mode().sort().first(),  # ties: the smallest, so refits agree
     )
     return cells.with_columns(
         company_workers=pl.col("workers").sum().over("company_id"),

@@ -28,3 +28,15 @@ def test_no_worker_counts_says_so(synthetic_jobs):
     assert frame.select("method", "metric", "value").rows() == [("none", "n_rows", 0.0)] and model is None
     frame, _ = evaluate_headcount(synthetic_jobs.drop("workers"), seed=0)
     assert frame["method"].to_list() == ["none"]
+
+
+def test_cells_are_the_same_on_every_call_when_visa_classes_tie(synthetic_jobs):
+    """A cell's visa class is its most common one; a tie must not be broken by hash order (the scale-out test
+    saw the headcount evaluation differ between two runs on equal inputs because of that)."""
+    half = synthetic_jobs.with_columns(
+        visa_class=pl.when(pl.int_range(pl.len()) % 2 == 0).then(pl.lit("H-2A")).otherwise(pl.lit("H-2B"))
+    )
+    first = headcount_cells(half)
+    assert first["visa_class"].n_unique() == 2
+    for _ in range(30):
+        assert headcount_cells(half)["visa_class"].to_list() == first["visa_class"].to_list()
