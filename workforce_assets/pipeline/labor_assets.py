@@ -327,7 +327,6 @@ def peer_gaps(warehouse: WarehouseResource, config: PeerGapConfig) -> dg.Materia
         matrix.group_by("company_id").agg(pl.len().alias("n")).sort(["n", "company_id"], descending=[True, False])
         .head(config.n_companies)["company_id"].to_list()
     )
-    frames = [questions.peer_gaps(matrix, c, n_peers=config.n_peers, top=config.top, model=model) for c in largest]
-    gaps = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    gaps = questions.peer_gaps(matrix, largest, n_peers=config.n_peers, top=config.top, model=model)
     warehouse.write("labor.peer_gaps", gaps)
     return dg.MaterializeResult(metadata={**table_metadata(gaps, "labor.peer_gaps"), "n_companies": dg.MetadataValue.int(len(largest))})

@@ -50,6 +50,14 @@ def test_peer_gaps_are_unlisted_and_common_among_peers(existence_model, syntheti
         peer_gaps(synthetic_matrix, "no such company")
 
 
+def test_peer_gaps_of_several_companies_equal_each_company_alone(existence_model, synthetic_matrix):
+    companies = synthetic_matrix.group_by("company_id").len().sort(["len", "company_id"], descending=[True, False])["company_id"][:6].to_list()
+    together = peer_gaps(synthetic_matrix, companies, n_peers=20, top=5, model=existence_model)
+    alone = pl.concat([peer_gaps(synthetic_matrix, c, n_peers=20, top=5, model=existence_model) for c in companies])
+    assert together.height > 6 and together["company_id"].unique(maintain_order=True).to_list() == companies
+    assert together.equals(alone)
+
+
 def test_figures_are_written_as_html(tmp_path, synthetic_matrix):
     archetype_eval = evaluate_existence(synthetic_matrix, seed=0, methods=("popularity", "lightgbm"),
                                         n_estimators=30, negatives_per_company=30, n_rounds=1)
