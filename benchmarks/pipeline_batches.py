@@ -1,6 +1,9 @@
 """Benchmark: per-batch orchestration overhead of `workforce-assets run` (issue 14: <= 1 s per batch run).
 
     .venv/bin/python benchmarks/pipeline_batches.py [--batches 20] [--companies-per-batch 5]
+    # issue 14's world: 100 batches, 10,000 companies, ~1M sampled employees, labels imported
+    .venv/bin/python benchmarks/pipeline_batches.py --batches 100 --companies-per-batch 100 \
+        --max-sample-per-company 500 --rated-cvs 600 --job-records 20000 --employers 2000
 
 A demo world of many small batches (few companies and rated CVs, so the steps themselves are cheap) is run
 the way `workforce-assets run` runs it (one Dagster run per batch for its batch phase; one run over every
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +29,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--companies-per-batch", type=int, default=5)
+    parser.add_argument("--max-sample-per-company", type=int, default=20)
+    parser.add_argument("--rated-cvs", type=int, default=150)
+    parser.add_argument("--job-records", type=int, default=600)
+    parser.add_argument("--employers", type=int, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -37,9 +45,13 @@ def main() -> None:
         from workforce_assets.demo import DemoConfig, generate_demo_world
         from workforce_assets.pipeline import runner
 
-        generate_demo_world(root / "demo", DemoConfig(
-            n_companies=args.batches * args.companies_per_batch, n_rated_cvs=150, n_job_records=600,
-            n_employers=60, n_batches=args.batches, max_sample_per_company=20))
+        started = time.perf_counter()
+        world = generate_demo_world(root / "demo", DemoConfig(
+            n_companies=args.batches * args.companies_per_batch, n_rated_cvs=args.rated_cvs,
+            n_job_records=args.job_records, n_employers=args.employers, n_batches=args.batches,
+            max_sample_per_company=args.max_sample_per_company))
+        print(f"world: {args.batches * args.companies_per_batch} companies, {world.n_profiles} sampled employees, "
+              f"generated in {time.perf_counter() - started:.1f} s", flush=True)
         instance = runner.ensure_instance(root / "home")
         walls: dict[str, float] = {}
         original = runner._execute_interruptibly
@@ -53,12 +65,16 @@ def main() -> None:
         runner._execute_interruptibly = timed
         started = time.perf_counter()
         report = runner.materialize(root / "demo", duckdb_path=root / "w.duckdb", instance=instance,
-                                    log=lambda *_: None)
+                                    log=lambda message, *_: print(f"[{time.perf_counter() - started:7.1f} s] {message}",
+                                                                  file=sys.stderr, flush=True))
         total = time.perf_counter() - started
         per_phase: dict[str, list[tuple[float, float]]] = {}
+        per_step: dict[str, float] = {}
         for run in report.runs:
-            steps = sum(s.end_time - s.start_time for s in instance.get_run_step_stats(run["run_id"])
-                        if s.start_time and s.end_time)
+            stats = [s for s in instance.get_run_step_stats(run["run_id"]) if s.start_time and s.end_time]
+            for s in stats:
+                per_step[s.step_key] = per_step.get(s.step_key, 0.0) + s.end_time - s.start_time
+            steps = sum(s.end_time - s.start_time for s in stats)
             wall = walls.get(run["run_id"])
             if wall is None:
                 continue
@@ -70,8 +86,13 @@ def main() -> None:
         for name, rows in sorted(per_phase.items()):
             print(f"| {name} | {len(rows)} | {statistics.median(w for w, _ in rows):.2f} | "
                   f"{statistics.median(o for _, o in rows):.2f} |")
+        print("| step (summed over runs) | seconds |\n|---|---|")
+        for key, seconds in sorted(per_step.items(), key=lambda kv: -kv[1])[:15]:
+            print(f"| {key} | {seconds:.1f} |")
         n_batch_runs = sum(1 for r in report.runs if r["partition"] or r.get("partition_range"))
-        print(json.dumps({"benchmark": "pipeline_batches", "batches": args.batches, "runs": len(report.runs),
+        print(json.dumps({"benchmark": "pipeline_batches", "batches": args.batches,
+                          "companies": args.batches * args.companies_per_batch, "employees": world.n_profiles,
+                          "runs": len(report.runs),
                           "batch_runs": n_batch_runs, "total_s": round(total, 1),
                           "median_batch_run_overhead_s": round(statistics.median(batch_overheads), 2),
                           "batch_run_overhead_per_batch_s": round(sum(batch_overheads) / args.batches, 2),
