@@ -194,14 +194,15 @@ def _features():
     )
 
 
-def _estimator(kind: str):
+def _estimator(kind: str, seed: int = 0):
     if kind == "linear_svm":
         from sklearn.svm import LinearSVC
 
         # 100 liblinear passes: on the real DOL titles (418 occupations, one employer-held-out fifth) accuracy
         # 0.898 against 0.899 at 3,000 passes, fit 10.9 s against 19.9 s (measured once, 2026-12-03, not by a
-        # benchmark in the repository); the convergence warning is expected and silenced
-        return LinearSVC(C=1.0, max_iter=100)
+        # benchmark in the repository); the convergence warning is expected and silenced. The seed fixes
+        # liblinear's coordinate order (without it each fit drew one from numpy's global generator)
+        return LinearSVC(C=1.0, max_iter=100, random_state=seed)
     if kind == "naive_bayes":
         from sklearn.naive_bayes import ComplementNB
 
@@ -248,7 +249,7 @@ class TitleOccupationClassifier:
     def _fit_model(self, pairs: pl.DataFrame):
         features = _features()
         matrix = features.fit_transform(pairs["title"].to_list())
-        estimator = _estimator(self.classifier)
+        estimator = _estimator(self.classifier, self.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             estimator.fit(matrix, pairs["soc"].to_numpy(), sample_weight=np.sqrt(pairs["len"].to_numpy()))
@@ -268,6 +269,8 @@ class TitleOccupationClassifier:
         self.temperature_ = 1.0
         self.holdout_accuracy_, self.n_holdout_ = {level: float("nan") for level in LEVELS}, 0
         if in_held.any() and fit_pairs["soc"].n_unique() > 1:
+            # (the held-out and the final fit are independent, but not run in two threads: liblinear draws
+            # from one process-wide generator, so concurrent fits are not reproducible)
             features, estimator = self._fit_model(fit_pairs)
             held_titles = [t for t, h in zip(titles, in_held) if h]
             held_codes = np.array([c for c, h in zip(soc_codes, in_held) if h], dtype=object)
