@@ -646,13 +646,18 @@ def score_context(
     top_k: int = 20,
     threshold: float = 0.5,
     chunk_companies: int | None = None,
+    on_chunk=None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The chunked scorer behind :func:`score_full_matrix`, on an already built context (benchmarks)."""
+    """The chunked scorer behind :func:`score_full_matrix`, on an already built context. ``on_chunk(rows,
+    prob)``, if given, sees every scored block too (observed cells -inf), so another summary of the same
+    scores (the market sizes of ``questions.score_and_size``) needs no second pass over the grid."""
     labels = context.labels
     n_arch = context.observed.shape[1]
     k = min(top_k, n_arch)
     top_parts, above_parts = [], []
     for rows, prob in iter_scored_chunks(model, context, chunk_companies):
+        if on_chunk is not None:
+            on_chunk(rows, prob)
         top = np.argpartition(-prob, k - 1, axis=1)[:, :k] if k < n_arch else np.tile(np.arange(n_arch), (len(rows), 1))
         top_prob = np.take_along_axis(prob, top, axis=1)
         order = np.lexsort((top, -top_prob), axis=1)  # probability, then archetype index: deterministic

@@ -16,7 +16,13 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from workforce_assets.labor.existence import ExistenceModel, FeatureContext, iter_scored_chunks
+from workforce_assets.labor.existence import (
+    ExistenceModel,
+    FeatureContext,
+    iter_scored_chunks,
+    score_context,
+    score_full_matrix,
+)
 from workforce_assets.labor.matrix import split_archetype, to_sparse
 
 
@@ -51,30 +57,62 @@ def market_sizes(
         if unknown:
             raise ValueError(f"archetypes not in the matrix: {unknown[:5]}{' ...' if len(unknown) > 5 else ''}")
     context = FeatureContext.from_observed(labels, labels.observed)
-    expected = np.zeros(labels.shape[1])
-    variance = np.zeros(labels.shape[1])
-    for _, prob in iter_scored_chunks(model, context, chunk_companies):
+    sums = _MarketSums(labels.shape[1])
+    for rows, prob in iter_scored_chunks(model, context, chunk_companies):
+        sums.add(rows, prob)
+    return sums.frame(context, level, archetypes)
+
+
+class _MarketSums:
+    """Per archetype, the sums of p and p(1 - p) over the unlisted cells, accumulated chunk by chunk."""
+
+    def __init__(self, n_archetypes: int):
+        self.expected = np.zeros(n_archetypes)
+        self.variance = np.zeros(n_archetypes)
+
+    def add(self, rows: np.ndarray, prob: np.ndarray) -> None:
         p = np.where(np.isfinite(prob), np.clip(prob, 0.0, 1.0), 0.0)
-        expected += p.sum(axis=0)
-        variance += (p * (1.0 - p)).sum(axis=0)
-    observed = context.popularity.astype(np.float64)
-    lower, upper = _interval(observed, expected, variance, level)
-    frame = pl.DataFrame(
-        {
-            "archetype": labels.archetypes,
-            "observed_companies": observed.astype(np.int64),
-            "expected_unlisted": expected,
-            "expected_total": observed + expected,
-            "lower": lower,
-            "upper": upper,
-            "level": np.full(labels.shape[1], level),
-        }
-    )
-    frame = frame.with_columns(split_archetype(pl.col("archetype")).alias("_p")).unnest("_p")
-    if archetypes is not None:
-        frame = frame.filter(pl.col("archetype").is_in(archetypes))
-    return frame.select("archetype", "role", "seniority", "state", "observed_companies", "expected_unlisted",
-                        "expected_total", "lower", "upper", "level").sort("expected_total", descending=True)
+        self.expected += p.sum(axis=0)
+        self.variance += (p * (1.0 - p)).sum(axis=0)
+
+    def frame(self, context: FeatureContext, level: float, archetypes: list[str] | None = None) -> pl.DataFrame:
+        labels = context.labels
+        observed = context.popularity.astype(np.float64)
+        lower, upper = _interval(observed, self.expected, self.variance, level)
+        frame = pl.DataFrame(
+            {
+                "archetype": labels.archetypes,
+                "observed_companies": observed.astype(np.int64),
+                "expected_unlisted": self.expected,
+                "expected_total": observed + self.expected,
+                "lower": lower,
+                "upper": upper,
+                "level": np.full(labels.shape[1], level),
+            }
+        )
+        frame = frame.with_columns(split_archetype(pl.col("archetype")).alias("_p")).unnest("_p")
+        if archetypes is not None:
+            frame = frame.filter(pl.col("archetype").is_in(archetypes))
+        return frame.select("archetype", "role", "seniority", "state", "observed_companies", "expected_unlisted",
+                            "expected_total", "lower", "upper", "level").sort("expected_total", descending=True)
+
+
+def score_and_size(
+    model: ExistenceModel, matrix: pl.DataFrame, top_k: int = 20, threshold: float = 0.5, level: float = 0.9,
+    chunk_companies: int | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``existence.score_full_matrix`` and :func:`market_sizes` from one pass over the grid (scoring every
+    company x archetype cell is the expensive part of both): (top_k, above_threshold, market sizes), each
+    equal to what the two functions return alone."""
+    if matrix.height == 0:
+        top, above = score_full_matrix(model, matrix, top_k=top_k, threshold=threshold)
+        return top, above, market_sizes(model, matrix, level=level)
+    labels = to_sparse(matrix)
+    context = FeatureContext.from_observed(labels, labels.observed)
+    sums = _MarketSums(labels.shape[1])
+    top, above = score_context(model, context, top_k=top_k, threshold=threshold, chunk_companies=chunk_companies,
+                               on_chunk=sums.add)
+    return top, above, sums.frame(context, level)
 
 
 def market_size(model: ExistenceModel, matrix: pl.DataFrame, archetype: str, level: float = 0.9) -> dict:

@@ -234,18 +234,35 @@ def archetype_model(warehouse: WarehouseResource, config: LaborConfig):
     yield check
 
 
-@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
-def archetype_scores(warehouse: WarehouseResource, config: ScoringConfig) -> dg.MaterializeResult:
-    """Every company × archetype cell scored in chunks: each company's top-K and every cell above the threshold."""
+@dg.multi_asset(
+    name="archetype_scoring",
+    specs=[
+        dg.AssetSpec(["labor", "archetype_scores"], group_name=GROUP, deps=[archetype_model, archetype_matrix],
+                     kinds={"duckdb", "lightgbm"},
+                     description="Every company × archetype cell scored in chunks: each company's top-K and every "
+                                 "cell above the threshold (labor.archetype_scores, "
+                                 "labor.archetype_scores_above_threshold)."),
+        dg.AssetSpec(["labor", "market_sizes"], group_name=GROUP, deps=[archetype_model, archetype_matrix],
+                     kinds={"duckdb", "lightgbm"},
+                     description="Market size of each archetype: companies that list it plus the expected number "
+                                 "that have it unlisted, with a 90% interval."),
+    ],
+    pool=DUCKDB_POOL,
+)
+def archetype_scoring(warehouse: WarehouseResource, config: ScoringConfig):
+    """Scores every company × archetype cell once (the expensive part) and derives both the per-company
+    rankings and the per-archetype market sizes from that one pass; the three tables commit together."""
     model = _load_model(warehouse, "archetype_model")
-    top_k, above = existence.score_full_matrix(
-        model, _matrix(warehouse), top_k=config.top_k, threshold=config.threshold
+    top_k, above, sizes = questions.score_and_size(model, _matrix(warehouse), top_k=config.top_k,
+                                                   threshold=config.threshold)
+    warehouse.write_many([("labor.archetype_scores", top_k), ("labor.archetype_scores_above_threshold", above),
+                          ("labor.market_sizes", sizes)])
+    yield dg.MaterializeResult(
+        asset_key=["labor", "archetype_scores"],
+        metadata={**table_metadata(top_k, "labor.archetype_scores"), "n_above_threshold": dg.MetadataValue.int(above.height)},
     )
-    warehouse.write("labor.archetype_scores", top_k)
-    warehouse.write("labor.archetype_scores_above_threshold", above)
-    return dg.MaterializeResult(
-        metadata={**table_metadata(top_k, "labor.archetype_scores"), "n_above_threshold": dg.MetadataValue.int(above.height)}
-    )
+    yield dg.MaterializeResult(asset_key=["labor", "market_sizes"],
+                               metadata=table_metadata(sizes, "labor.market_sizes"))
 
 
 def _evaluated_model_assets(name: str, evaluate, training_rows, eval_description: str, model_description: str,
@@ -308,14 +325,6 @@ class PeerGapConfig(dg.Config):
     n_companies: int = 50
     n_peers: int = 25
     top: int = 10
-
-
-@dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb", "lightgbm"})
-def market_sizes(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Market size of each archetype: companies that list it plus the expected number that have it unlisted, with a 90% interval."""
-    sizes = questions.market_sizes(_load_model(warehouse, "archetype_model"), _matrix(warehouse))
-    warehouse.write("labor.market_sizes", sizes)
-    return dg.MaterializeResult(metadata=table_metadata(sizes.sort("expected_total", descending=True), "labor.market_sizes"))
 
 
 @dg.asset(key_prefix="labor", group_name=GROUP, deps=[archetype_model, archetype_matrix], pool=DUCKDB_POOL, kinds={"duckdb"})

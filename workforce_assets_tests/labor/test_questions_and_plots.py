@@ -88,3 +88,13 @@ def test_recall_at_k_labels_only_its_cutoffs_and_shows_identical_curves():
     names = [trace.name for trace in figure.data]
     assert names == ["popularity", "original_gbm (same as popularity)", "lightgbm"]
     assert figure.data[1].line.dash == "dash"
+
+
+def test_one_scoring_pass_gives_the_rankings_and_the_market_sizes_of_two_separate_passes(existence_model, synthetic_matrix):
+    from workforce_assets.labor.existence import score_full_matrix
+    from workforce_assets.labor.questions import score_and_size
+
+    top, above, sizes = score_and_size(existence_model, synthetic_matrix, top_k=5, threshold=0.3, chunk_companies=7)
+    alone_top, alone_above = score_full_matrix(existence_model, synthetic_matrix, top_k=5, threshold=0.3)
+    assert top.equals(alone_top) and above.equals(alone_above) and top.height > 0
+    assert sizes.equals(market_sizes(existence_model, synthetic_matrix, chunk_companies=7))  # same summation order
