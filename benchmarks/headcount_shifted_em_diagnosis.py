@@ -10,7 +10,6 @@ random 20% thinnings of the rated counts, each refitted. Prints one line per rep
 docs/validation.md, section 7 (shifted annotators).
 """
 import sys, time
-from dataclasses import replace
 import numpy as np, polars as pl
 from pathlib import Path
 from workforce_assets.annotation.names import canonical_annotator_name
