@@ -39,6 +39,13 @@ ESTIMATORS = {
 }
 QUICK = ["saturated, semi-supervised (default)", "saturated, supervised"]
 DEFAULT = "default (HeadcountModel())"
+#: the EM run to convergence, with and without a zero atom in its E-step prior (docs/validation.md, section 7)
+CONVERGED = {
+    DEFAULT: {},
+    "EM converged": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300},
+    "EM converged, zero atom": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300,
+                                "em_zero_atom": True},
+}
 
 
 def main() -> None:
@@ -49,8 +56,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the saturated estimators")
     parser.add_argument("--zero-share", type=float, default=DEFAULT_DESIGN["zero_share"],
                         help="share of companies with no expert (default %(default)s)")
-    parser.add_argument("--estimators", choices=["all", "quick", "default"], default="all",
-                        help="default: only HeadcountModel with its default options (+ baselines and oracle)")
+    parser.add_argument("--estimators", choices=["all", "quick", "default", "converged"], default="all",
+                        help="default: only HeadcountModel with its default options (+ baselines and oracle); "
+                             "converged: the default and the EM run to convergence, with and without a zero atom")
     parser.add_argument("--prevalence", choices=["beta", "log_uniform", "two_point"], default="beta",
                         help="distribution of the non-zero prevalences (worlds that break the Beta prior's shape)")
     parser.add_argument("--shift", action="append", default=[], metavar="ANNOTATOR=Q",
@@ -68,6 +76,8 @@ def main() -> None:
     annotators = [c for c in source.columns if c not in ("cv_id", "is_ml_expert")]
     if args.estimators == "default":
         estimators = {DEFAULT: {}}
+    elif args.estimators == "converged":
+        estimators = dict(CONVERGED)
     else:
         estimators = {k: v for k, v in ESTIMATORS.items() if not (args.quick or args.estimators == "quick") or k in QUICK}
     design = {**DEFAULT_DESIGN, "zero_share": args.zero_share, "prevalence_distribution": args.prevalence}

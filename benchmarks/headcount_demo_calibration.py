@@ -30,6 +30,10 @@ ESTIMATORS = {
     "default (auto)": {},
     "saturated, semi-supervised": {"method": "saturated", "fit": "semi_supervised"},
     "default with a zero atom in the EM": {"em_zero_atom": True},
+    # EM run to convergence (the default stops once no expected count moves by 1e-3 of its pattern's total)
+    "default, EM converged": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300},
+    "default, EM converged, zero atom": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300,
+                                         "em_zero_atom": True},
     # the default before the fix: zero atom in the EM's E-step prior, prior fitted to all companies only (Beta prior)
     "saturated, semi-supervised, before fix": {"method": "saturated", "fit": "semi_supervised", "em_zero_atom": True,
                                                "bootstrap_companies": False, "prior": "beta", "transport_policy": "off"},

@@ -97,6 +97,13 @@ class HeadcountOptions:
     similarity_bandwidth: the kernel's standard deviation in natural-log headcount (0.5: a company 1.65x the
         size counts 0.61); min_similar_companies: below this sum of kernel weights, extrapolated.
     predictive_replicates: replicate samples of the per-company posterior-predictive check (0 = off).
+    em_iterations / replicate_em_iterations / em_tolerance: the semi-supervised EM (full fit / each bootstrap
+        replicate, warm-started from the full fit) stops after that many iterations or once no pattern's
+        expected expert count moves by more than ``em_tolerance`` of its sampled count. The default 1e-3 stops
+        early (17 iterations in a shifted-annotator plasmode replication) where the samples identify the
+        expert patterns only weakly; 1e-7 with thousands of iterations runs it to convergence (KL of the
+        expert pattern distribution from the truth 0.012 -> 0.0004 there) but did not improve coverage on its
+        own: docs/validation.md, section 7.
     """
 
     method: str = "auto"
@@ -108,6 +115,7 @@ class HeadcountOptions:
     em_grid_step: float = 0.02
     em_iterations: int = 100
     replicate_em_iterations: int = 10
+    em_tolerance: float = 1e-3
     unlabelled_weight: float = 1.0
     bootstrap_companies: bool = True
     em_zero_atom: bool = False
@@ -138,6 +146,8 @@ class HeadcountOptions:
             raise ValueError("transport_policy must be 'exclude', 'warn' or 'off'")
         if self.n_bootstrap < 1 or self.em_iterations < 0:
             raise ValueError("n_bootstrap must be >= 1 and em_iterations >= 0")
+        if not self.em_tolerance >= 0:
+            raise ValueError("em_tolerance must be >= 0")
 
 
 @dataclass
@@ -325,7 +335,8 @@ class HeadcountModel:
         if semi_supervised:
             _, full_unlabelled, em_prior = semi_supervised_fit(
                 data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
-                unlabelled_weight=options.unlabelled_weight, zero_atom=options.em_zero_atom)
+                unlabelled_weight=options.unlabelled_weight, zero_atom=options.em_zero_atom,
+                tolerance=options.em_tolerance)
             # resamples start from the non-experts' expected counts of the full fit (see posterior.py)
             replicate_start = full_unlabelled * np.array([1.0, 0.0])
         sampled = np.flatnonzero(data.n_sampled > 0)
@@ -453,7 +464,7 @@ class HeadcountModel:
             log_lik, _, em_prior = semi_supervised_fit(
                 data, model, labelled, em_grid, n_iterations=options.replicate_em_iterations,
                 unlabelled_weight=options.unlabelled_weight, prior=em_prior, start_unlabelled=start,
-                zero_atom=options.em_zero_atom)
+                zero_atom=options.em_zero_atom, tolerance=options.em_tolerance)
             return log_lik, em_prior
         return model.log_likelihood(data.patterns, labelled), em_prior
 
