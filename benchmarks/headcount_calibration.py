@@ -45,6 +45,11 @@ CONVERGED = {
     "EM converged": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300},
     "EM converged, zero atom": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300,
                                 "em_zero_atom": True},
+    "EM converged, log-spline E-step": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300,
+                                        "em_prior": "log_spline"},
+    "EM converged, log-spline E-step, zero atom": {"em_tolerance": 1e-7, "em_iterations": 3000,
+                                                   "replicate_em_iterations": 300, "em_prior": "log_spline",
+                                                   "em_zero_atom": True},
 }
 
 
@@ -58,7 +63,8 @@ def main() -> None:
                         help="share of companies with no expert (default %(default)s)")
     parser.add_argument("--estimators", choices=["all", "quick", "default", "converged"], default="all",
                         help="default: only HeadcountModel with its default options (+ baselines and oracle); "
-                             "converged: the default and the EM run to convergence, with and without a zero atom")
+                             "converged: the default and the EM run to convergence (Beta or log-spline E-step prior, with and "
+                             "without a zero atom)")
     parser.add_argument("--prevalence", choices=["beta", "log_uniform", "two_point"], default="beta",
                         help="distribution of the non-zero prevalences (worlds that break the Beta prior's shape)")
     parser.add_argument("--shift", action="append", default=[], metavar="ANNOTATOR=Q",

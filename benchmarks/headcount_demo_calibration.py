@@ -34,6 +34,12 @@ ESTIMATORS = {
     "default, EM converged": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300},
     "default, EM converged, zero atom": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300,
                                          "em_zero_atom": True},
+    # ... with the log-spline prior (the final posterior's) in the E-step instead of the zero-inflated Beta
+    "default, EM converged, log-spline E-step": {"em_tolerance": 1e-7, "em_iterations": 3000,
+                                                 "replicate_em_iterations": 300, "em_prior": "log_spline"},
+    "default, EM converged, log-spline E-step, zero atom": {"em_tolerance": 1e-7, "em_iterations": 3000,
+                                                            "replicate_em_iterations": 300, "em_prior": "log_spline",
+                                                            "em_zero_atom": True},
     # the default before the fix: zero atom in the EM's E-step prior, prior fitted to all companies only (Beta prior)
     "saturated, semi-supervised, before fix": {"method": "saturated", "fit": "semi_supervised", "em_zero_atom": True,
                                                "bootstrap_companies": False, "prior": "beta", "transport_policy": "off"},

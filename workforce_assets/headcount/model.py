@@ -104,6 +104,8 @@ class HeadcountOptions:
         expert patterns only weakly; 1e-7 with thousands of iterations runs it to convergence (KL of the
         expert pattern distribution from the truth 0.012 -> 0.0004 there) but did not improve coverage on its
         own: docs/validation.md, section 7.
+    em_prior: the prevalence prior of the EM's E-step, 'beta' (zero-inflated Beta, default) or 'log_spline'
+        (the final posterior's family); with or without its zero atom (``em_zero_atom``).
     """
 
     method: str = "auto"
@@ -116,6 +118,7 @@ class HeadcountOptions:
     em_iterations: int = 100
     replicate_em_iterations: int = 10
     em_tolerance: float = 1e-3
+    em_prior: str = "beta"
     unlabelled_weight: float = 1.0
     bootstrap_companies: bool = True
     em_zero_atom: bool = False
@@ -148,6 +151,8 @@ class HeadcountOptions:
             raise ValueError("n_bootstrap must be >= 1 and em_iterations >= 0")
         if not self.em_tolerance >= 0:
             raise ValueError("em_tolerance must be >= 0")
+        if self.em_prior not in ("beta", "log_spline"):
+            raise ValueError("em_prior must be 'beta' or 'log_spline'")
 
 
 @dataclass
@@ -336,7 +341,7 @@ class HeadcountModel:
             _, full_unlabelled, em_prior = semi_supervised_fit(
                 data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
                 unlabelled_weight=options.unlabelled_weight, zero_atom=options.em_zero_atom,
-                tolerance=options.em_tolerance)
+                tolerance=options.em_tolerance, prior_family=options.em_prior)
             # resamples start from the non-experts' expected counts of the full fit (see posterior.py)
             replicate_start = full_unlabelled * np.array([1.0, 0.0])
         sampled = np.flatnonzero(data.n_sampled > 0)
@@ -464,7 +469,8 @@ class HeadcountModel:
             log_lik, _, em_prior = semi_supervised_fit(
                 data, model, labelled, em_grid, n_iterations=options.replicate_em_iterations,
                 unlabelled_weight=options.unlabelled_weight, prior=em_prior, start_unlabelled=start,
-                zero_atom=options.em_zero_atom, tolerance=options.em_tolerance)
+                zero_atom=options.em_zero_atom, tolerance=options.em_tolerance,
+                prior_family=options.em_prior)
             return log_lik, em_prior
         return model.log_likelihood(data.patterns, labelled), em_prior
 

@@ -23,8 +23,10 @@ import polars as pl
 from workforce_assets.headcount.annotator_models import SaturatedModel
 from workforce_assets.headcount.patterns import PatternData
 from workforce_assets.headcount.prevalence import (
+    LogSplinePrior,
     PrevalenceGrid,
     ZeroInflatedBeta,
+    fit_log_spline_prior,
     fit_zero_inflated_beta,
     grid_posterior,
     pattern_grid_log_likelihood,
@@ -94,6 +96,7 @@ def semi_supervised_fit(
     trace: list | None = None,
     start_unlabelled: np.ndarray | None = None,
     zero_atom: bool = False,
+    prior_family: str = "beta",
 ) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta]:
     """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
 
@@ -125,8 +128,13 @@ def semi_supervised_fit(
     for _ in range(n_iterations):
         pattern_grid = pattern_grid_log_likelihood(log_lik, grid)
         relative = relative_likelihood(np.asarray(company_patterns @ pattern_grid))
-        prior = fit_zero_inflated_beta(None, grid, start=prior, max_iterations=5, relative=relative,
-                                       zero_atom=zero_atom)
+        if prior_family == "log_spline":
+            prior = fit_log_spline_prior(None, grid, penalty=3.0, relative=relative, zero_atom=zero_atom,
+                                         start=prior if isinstance(prior, LogSplinePrior) else None,
+                                         max_iterations=20, tolerance=1e-6)
+        else:
+            prior = fit_zero_inflated_beta(None, grid, start=prior if isinstance(prior, ZeroInflatedBeta) else None,
+                                           max_iterations=5, relative=relative, zero_atom=zero_atom)
         posterior = grid_posterior(None, prior, grid, relative=relative)
         # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples
         expert_given = np.exp(log_pi[None, :] + log_lik[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])

@@ -91,7 +91,7 @@ def test_em_run_to_convergence_recovers_the_expert_patterns_the_default_toleranc
     from workforce_assets.headcount.calibration import DEFAULT_DESIGN
     from workforce_assets.headcount.model import HeadcountOptions
     from workforce_assets.headcount.posterior import semi_supervised_fit
-    from workforce_assets.headcount.prevalence import PrevalenceGrid
+    from workforce_assets.headcount.prevalence import LogSplinePrior, PrevalenceGrid
     from workforce_assets.headcount.simulation import plasmode_world
 
     source = pl.read_csv(shared_data / "annotations" / "validation_annotations.csv").drop("cv_text")
@@ -105,15 +105,19 @@ def test_em_run_to_convergence_recovers_the_expert_patterns_the_default_toleranc
     truth = oracle_log_likelihood(data, world.simulation_rows, sound)
     grid = PrevalenceGrid.default(linear_step=0.02, geometric_cells=15)
 
-    def expert_kl(tolerance: float, iterations: int) -> tuple[float, int]:
+    def expert_kl(tolerance: float, iterations: int, family: str = "beta") -> tuple[float, int, object]:
         trace = []
-        log_lik, _, _ = semi_supervised_fit(data, make_model("saturated"), data.rated_counts, grid,
-                                            n_iterations=iterations, tolerance=tolerance, trace=trace)
-        return float(np.sum(np.exp(truth[:, 1]) * (truth[:, 1] - log_lik[:, 1]))), len(trace)
+        log_lik, _, prior = semi_supervised_fit(data, make_model("saturated"), data.rated_counts, grid,
+                                                n_iterations=iterations, tolerance=tolerance, trace=trace,
+                                                prior_family=family)
+        return float(np.sum(np.exp(truth[:, 1]) * (truth[:, 1] - log_lik[:, 1]))), len(trace), prior
 
-    early, early_steps = expert_kl(1e-3, 100)
-    converged, converged_steps = expert_kl(1e-7, 3000)
+    early, early_steps, _ = expert_kl(1e-3, 100)
+    converged, converged_steps, _ = expert_kl(1e-7, 3000)
     assert early_steps < 50 < converged_steps
     assert converged < 0.002 < 0.008 < early
-    with pytest.raises(ValueError):
-        HeadcountOptions(em_tolerance=-1.0)
+    spline, _, spline_prior = expert_kl(1e-7, 3000, "log_spline")  # the E-step prior of the other family
+    assert isinstance(spline_prior, LogSplinePrior) and spline < 0.002
+    for bad in ({"em_tolerance": -1.0}, {"em_prior": "normal"}):
+        with pytest.raises(ValueError):
+            HeadcountOptions(**bad)
