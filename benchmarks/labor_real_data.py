@@ -1,6 +1,8 @@
 """Real-data validation of the labor models on the US DOL files in ../shared/data/jobs (issue 5, sections 3-5).
 
     .venv/bin/python benchmarks/labor_real_data.py [--seeds 0 1 2] [--out /tmp/labor_real_data] [--roles soc|family]
+    # only the salary evaluation, once per boosting setting (rounds:learning rate), with its time
+    .venv/bin/python benchmarks/labor_real_data.py --seeds 0 1 --salary-settings 300:0.05 150:0.1 100:0.15
 
 Reads all ten H-2A/H-2B disclosure files and the H-1B extract through the ingestion loader, builds the
 archetype matrix (certified records only) and runs the held-out evaluations:
@@ -65,12 +67,28 @@ def markdown(summary: pl.DataFrame, digits: int = 3) -> str:
     return "\n".join(lines)
 
 
+def compare_salary_settings(jobs: pl.DataFrame, settings: list[str], seeds: list[int]) -> None:
+    """Employer-held-out salary metrics of the LightGBM method for each (rounds, learning rate), per seed."""
+    print("| rounds | learning rate | seed | seconds | MAE | R^2 | 80% coverage |\n|---|---|---|---|---|---|---|")
+    for setting in settings:
+        rounds, rate = setting.split(":")
+        for seed in seeds:
+            start = time.perf_counter()
+            frame, _ = evaluate_salary(jobs, seed=seed, n_estimators=int(rounds), learning_rate=float(rate))
+            seconds = time.perf_counter() - start
+            metric = dict(frame.filter(pl.col("method") == "lightgbm").select("metric", "value").iter_rows())
+            print(f"| {rounds} | {rate} | {seed} | {seconds:.1f} | {metric['mae']:,.0f} | {metric['r2']:.3f} | "
+                  f"{metric['coverage80']:.3f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("/tmp/labor_real_data"))
     parser.add_argument("--jobs-dir", type=Path, default=JOBS)
     parser.add_argument("--roles", choices=("soc", "family"), default="soc")
+    parser.add_argument("--salary-settings", nargs="+", metavar="ROUNDS:RATE",
+                        help="compare salary boosting settings only (held-out metrics and seconds per setting and seed)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -84,6 +102,9 @@ def main() -> None:
     if args.roles == "family":
         jobs = jobs.with_columns(role=pl.col("role_family"))
     timings["roles_s"] = time.perf_counter() - start
+    if args.salary_settings:
+        compare_salary_settings(jobs, args.salary_settings, args.seeds)
+        return
     _, record_stats = model_records(jobs)
     matrix = build_archetype_matrix(jobs)
     sizes = matrix.group_by("company_id").len()["len"]

@@ -97,7 +97,7 @@ def semi_supervised_fit(
     start_unlabelled: np.ndarray | None = None,
     zero_atom: bool = False,
     prior_family: str = "beta",
-) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta]:
+) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta | LogSplinePrior]:
     """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
 
     Starts from the supervised fit, or from labelled + ``start_unlabelled`` expected class counts. E-step:
@@ -115,6 +115,8 @@ def semi_supervised_fit(
     companies have 0.5-2% experts, the zero weight went to ~0.8 (true 0.26) and the 80% intervals of those
     companies collapsed to {0}. A continuous prior keeps every company's expected expert share positive, so
     expert-looking patterns stay with the experts (benchmarks/headcount_demo_calibration.py).
+    ``prior_family='log_spline'`` uses the final posterior's prior family in the E-step instead (penalty 3.0, the
+    value the final prior falls back to; a few L-BFGS steps per EM iteration, warm-started).
     Returns (log-likelihood per pattern and class, the unlabelled expected class counts, the prior).
     """
     company_patterns = data.company_pattern_matrix()
