@@ -40,6 +40,10 @@ ESTIMATORS = {
     "default, EM converged, log-spline E-step, zero atom": {"em_tolerance": 1e-7, "em_iterations": 3000,
                                                             "replicate_em_iterations": 300, "em_prior": "log_spline",
                                                             "em_zero_atom": True},
+    # replicates alternate between the EM fits without and with a zero atom in the E-step (model averaging)
+    "default, E-step atom averaged": {"em_zero_atom": "both"},
+    "default, EM converged, E-step atom averaged": {"em_tolerance": 1e-7, "em_iterations": 3000,
+                                                    "replicate_em_iterations": 300, "em_zero_atom": "both"},
     # the default before the fix: zero atom in the EM's E-step prior, prior fitted to all companies only (Beta prior)
     "saturated, semi-supervised, before fix": {"method": "saturated", "fit": "semi_supervised", "em_zero_atom": True,
                                                "bootstrap_companies": False, "prior": "beta", "transport_policy": "off"},

@@ -118,10 +118,11 @@ class HeadcountOptions:
     em_iterations: int = 100
     replicate_em_iterations: int = 10
     em_tolerance: float = 1e-3
+    em_accelerate: bool = False
     em_prior: str = "beta"
     unlabelled_weight: float = 1.0
     bootstrap_companies: bool = True
-    em_zero_atom: bool = False
+    em_zero_atom: bool | str = False
     model_options: dict | None = None
     transport_policy: str = "exclude"
     transport_alpha: float = 0.01
@@ -151,6 +152,8 @@ class HeadcountOptions:
             raise ValueError("n_bootstrap must be >= 1 and em_iterations >= 0")
         if not self.em_tolerance >= 0:
             raise ValueError("em_tolerance must be >= 0")
+        if self.em_zero_atom not in (True, False, "both"):
+            raise ValueError("em_zero_atom must be True, False or 'both'")
         if self.em_prior not in ("beta", "log_spline"):
             raise ValueError("em_prior must be 'beta' or 'log_spline'")
 
@@ -336,26 +339,31 @@ class HeadcountModel:
         model = make_model(options.method, **(options.model_options or {}))
         company_patterns = data.company_pattern_matrix()
         semi_supervised = options.fit == "semi_supervised" and data.entry_pattern.size > 0
+        # one EM branch per E-step zero-atom setting ("both": replicates alternate between the two fits)
+        atoms = [False, True] if options.em_zero_atom == "both" else [bool(options.em_zero_atom)]
+        branches = [[None, None, atom] for atom in atoms]  # [E-step prior, replicate start, zero atom]
         replicate_start = em_prior = None
         if semi_supervised:
-            _, full_unlabelled, em_prior = semi_supervised_fit(
-                data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
-                unlabelled_weight=options.unlabelled_weight, zero_atom=options.em_zero_atom,
-                tolerance=options.em_tolerance, prior_family=options.em_prior)
-            # resamples start from the non-experts' expected counts of the full fit (see posterior.py)
-            replicate_start = full_unlabelled * np.array([1.0, 0.0])
+            for branch in branches:
+                _, full_unlabelled, branch[0] = semi_supervised_fit(
+                    data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
+                    unlabelled_weight=options.unlabelled_weight, zero_atom=branch[2],
+                    tolerance=options.em_tolerance, prior_family=options.em_prior,
+                    accelerate=options.em_accelerate)
+                # resamples start from the non-experts' expected counts of the full fit (see posterior.py)
+                branch[1] = full_unlabelled * np.array([1.0, 0.0])
+            em_prior, replicate_start = branches[0][0], branches[0][1]
         sampled = np.flatnonzero(data.n_sampled > 0)
         self.penalty_scores_ = {}
         self.penalty_ = None
         if options.prior == "log_spline" and sampled.size:
             log_lik = self._model_log_lik(model, data, data.rated_counts, semi_supervised, em_grid, em_prior,
-                                          replicate_start, options)[0]
+                                          replicate_start, options, branches[0][2])[0]
             coarse = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))[sampled]
             self.penalty_, self.penalty_scores_ = choose_spline_penalty(coarse, em_grid)
         self.replicates_ = []
         self._prior_state = None
-        self._replicate_context = (model, company_patterns, semi_supervised, em_grid, em_prior, replicate_start,
-                                   sampled, rng)
+        self._replicate_context = (model, company_patterns, semi_supervised, em_grid, branches, sampled, rng)
         self.mcse_rounds_ = []
         self.parameter_uncertainty_ = "bootstrap"
         if not semi_supervised and options.n_bootstrap > 1 and len(data.annotators) <= 12:
@@ -435,7 +443,7 @@ class HeadcountModel:
 
     def _add_replicates(self, data: PatternData, count: int, deadline: float | None = None) -> None:
         options = self.options_
-        model, company_patterns, semi_supervised, em_grid, em_prior, replicate_start, sampled, rng = self._replicate_context
+        model, company_patterns, semi_supervised, em_grid, branches, sampled, rng = self._replicate_context
         prior = self._prior_state
         n_replicates = options.n_bootstrap
         progress = Progress("headcount bootstrap replicates", count, log)
@@ -452,25 +460,24 @@ class HeadcountModel:
                 # the same company resample enters the semi-supervised fit: what the samples teach about the
                 # annotators is uncertain too, and with large samples it is most of the uncertainty
                 fit_data = replace(data, entry_count=data.entry_count * weights[data.entry_company].astype(np.int64))
-            log_lik, em_prior = self._model_log_lik(model, fit_data, labelled, semi_supervised, em_grid, em_prior,
-                                                    replicate_start, options)
+            branch = branches[len(self.replicates_) % len(branches)]
+            log_lik, branch[0] = self._model_log_lik(model, fit_data, labelled, semi_supervised, em_grid, branch[0],
+                                                     branch[1], options, branch[2])
             coarse = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))
             prior = self._fit_prior(coarse, em_grid, sampled, weights, prior)
             self.replicates_.append(Replicate(log_lik=log_lik, prior_masses=prior.cell_masses(self.grid_), prior=prior,
                                               company_weights=weights))
             progress.update(r + 1)
         self._prior_state = prior
-        self._replicate_context = (model, company_patterns, semi_supervised, em_grid, em_prior, replicate_start,
-                                   sampled, rng)
 
     @staticmethod
-    def _model_log_lik(model, data, labelled, semi_supervised, em_grid, em_prior, start, options):
+    def _model_log_lik(model, data, labelled, semi_supervised, em_grid, em_prior, start, options, zero_atom=False):
         if semi_supervised:
             log_lik, _, em_prior = semi_supervised_fit(
                 data, model, labelled, em_grid, n_iterations=options.replicate_em_iterations,
                 unlabelled_weight=options.unlabelled_weight, prior=em_prior, start_unlabelled=start,
-                zero_atom=options.em_zero_atom, tolerance=options.em_tolerance,
-                prior_family=options.em_prior)
+                zero_atom=zero_atom, tolerance=options.em_tolerance,
+                prior_family=options.em_prior, accelerate=options.em_accelerate)
             return log_lik, em_prior
         return model.log_likelihood(data.patterns, labelled), em_prior
 

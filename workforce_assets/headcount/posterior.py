@@ -97,6 +97,7 @@ def semi_supervised_fit(
     start_unlabelled: np.ndarray | None = None,
     zero_atom: bool = False,
     prior_family: str = "beta",
+    accelerate: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta | LogSplinePrior]:
     """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
 
@@ -117,42 +118,107 @@ def semi_supervised_fit(
     expert-looking patterns stay with the experts (benchmarks/headcount_demo_calibration.py).
     ``prior_family='log_spline'`` uses the final posterior's prior family in the E-step instead (penalty 3.0, the
     value the final prior falls back to; a few L-BFGS steps per EM iteration, warm-started).
+    ``accelerate`` runs the same map under SQUAREM (``n_iterations`` then counts EM steps, three per cycle).
     Returns (log-likelihood per pattern and class, the unlabelled expected class counts, the prior).
     """
     company_patterns = data.company_pattern_matrix()
     unlabelled = np.zeros_like(labelled_weights) if start_unlabelled is None else start_unlabelled
     log_lik = _fit(model, data.patterns, labelled_weights + unlabelled, labelled_weights)
     pattern_totals = np.bincount(data.entry_pattern, weights=data.entry_count, minlength=data.patterns.shape[0])
+    totals = unlabelled_weight * pattern_totals
     sampled_patterns = np.unique(data.entry_pattern)
     column = np.searchsorted(sampled_patterns, data.entry_pattern)
     with np.errstate(divide="ignore"):
         log_pi = np.log(grid.values)
-    for _ in range(n_iterations):
-        pattern_grid = pattern_grid_log_likelihood(log_lik, grid)
+    state = {"prior": prior}
+
+    def e_step(fitted: np.ndarray) -> np.ndarray:
+        """Expected (non-expert, expert) counts per pattern of the sampled employees under ``fitted``; refits
+        the E-step prior (warm-started from the previous one)."""
+        pattern_grid = pattern_grid_log_likelihood(fitted, grid)
         relative = relative_likelihood(np.asarray(company_patterns @ pattern_grid))
+        previous = state["prior"]
         if prior_family == "log_spline":
-            prior = fit_log_spline_prior(None, grid, penalty=3.0, relative=relative, zero_atom=zero_atom,
-                                         start=prior if isinstance(prior, LogSplinePrior) else None,
-                                         max_iterations=20, tolerance=1e-6)
+            state["prior"] = fit_log_spline_prior(None, grid, penalty=3.0, relative=relative, zero_atom=zero_atom,
+                                                  start=previous if isinstance(previous, LogSplinePrior) else None,
+                                                  max_iterations=20, tolerance=1e-6)
         else:
-            prior = fit_zero_inflated_beta(None, grid, start=prior if isinstance(prior, ZeroInflatedBeta) else None,
-                                           max_iterations=5, relative=relative, zero_atom=zero_atom)
-        posterior = grid_posterior(None, prior, grid, relative=relative)
+            state["prior"] = fit_zero_inflated_beta(None, grid, start=previous if isinstance(previous, ZeroInflatedBeta) else None,
+                                                    max_iterations=5, relative=relative, zero_atom=zero_atom)
+        posterior = grid_posterior(None, state["prior"], grid, relative=relative)
         # P(expert | pattern, prevalence) on the grid, for the patterns that occur in samples
-        expert_given = np.exp(log_pi[None, :] + log_lik[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])
+        expert_given = np.exp(log_pi[None, :] + fitted[sampled_patterns, 1:2] - pattern_grid[sampled_patterns])
         expected = posterior @ expert_given.T  # (n_companies, n_sampled_patterns)
         share = expected[data.entry_company, column]
-        previous = unlabelled
-        unlabelled = np.zeros_like(labelled_weights)
-        np.add.at(unlabelled[:, 1], data.entry_pattern, unlabelled_weight * data.entry_count * share)
-        np.add.at(unlabelled[:, 0], data.entry_pattern, unlabelled_weight * data.entry_count * (1.0 - share))
-        log_lik = _fit(model, data.patterns, labelled_weights + unlabelled, labelled_weights)
-        change = np.max(np.abs(unlabelled[:, 1] - previous[:, 1]) / np.maximum(unlabelled_weight * pattern_totals, 1.0))
+        weighted = unlabelled_weight * data.entry_count
+        n_patterns = labelled_weights.shape[0]
+        return np.stack([np.bincount(data.entry_pattern, weights=weighted * (1.0 - share), minlength=n_patterns),
+                         np.bincount(data.entry_pattern, weights=weighted * share, minlength=n_patterns)], axis=1)
+
+    def m_step(counts: np.ndarray) -> np.ndarray:
+        return _fit(model, data.patterns, labelled_weights + counts, labelled_weights)
+
+    def change(new: np.ndarray, old: np.ndarray) -> float:
+        return float(np.max(np.abs(new[:, 1] - old[:, 1]) / np.maximum(totals, 1.0)))
+
+    def record(value: float) -> None:
         if trace is not None:
-            trace.append((change, prior))
-        if change < tolerance:
+            trace.append((value, state["prior"]))
+
+    if not accelerate:
+        for _ in range(n_iterations):
+            previous = unlabelled
+            unlabelled = e_step(log_lik)
+            log_lik = m_step(unlabelled)
+            moved = change(unlabelled, previous)
+            record(moved)
+            if moved < tolerance:
+                break
+        return log_lik, unlabelled, state["prior"]
+
+    # SQUAREM (Varadhan and Roland 2008, scheme S3) on the fixed-point map counts -> e_step(m_step(counts)):
+    # EM here converges linearly and slowly where the samples identify the expert patterns weakly (about
+    # 1,000 iterations to a relative change of 1e-7 in a shifted-annotator plasmode world); two EM steps
+    # give a secant step length, the extrapolated counts are kept inside [0, pattern total], and a third EM
+    # step from them stabilises. Hand-written: no maintained Python package implements it for an arbitrary map.
+    def em_map(counts: np.ndarray) -> np.ndarray:
+        return e_step(m_step(counts))
+
+    previous = unlabelled
+    unlabelled = e_step(log_lik)
+    evaluations = 1
+    record(change(unlabelled, previous))
+    step_max = 1.0
+    while evaluations < n_iterations:
+        first = em_map(unlabelled)
+        evaluations += 1
+        moved = change(first, unlabelled)
+        if moved < tolerance:
+            unlabelled = first
+            record(moved)
             break
-    return log_lik, unlabelled, prior
+        second = em_map(first)
+        evaluations += 1
+        r = first[:, 1] - unlabelled[:, 1]
+        v = second[:, 1] - first[:, 1] - r
+        v_norm = float(v @ v)
+        alpha = -np.sqrt(float(r @ r) / v_norm) if v_norm > 0 else -1.0
+        alpha = float(np.clip(alpha, -step_max, -1.0))
+        extrapolated = np.clip(unlabelled[:, 1] - 2.0 * alpha * r + alpha * alpha * v, 0.0, totals)
+        candidate = np.stack([totals - extrapolated, extrapolated], axis=1)
+        stabilised = em_map(candidate)
+        evaluations += 1
+        if not np.all(np.isfinite(stabilised)):
+            stabilised, step_max = second, max(1.0, step_max / 4.0)
+        elif alpha == -step_max:
+            step_max *= 4.0
+        moved = change(stabilised, unlabelled)
+        record(moved)
+        unlabelled = stabilised
+        if change(stabilised, candidate) < tolerance:
+            break
+    log_lik = m_step(unlabelled)
+    return log_lik, unlabelled, state["prior"]
 
 
 def _binomial_by_count(n: np.ndarray, p: np.ndarray, rng: np.random.Generator, max_summed: int = 8) -> np.ndarray:

@@ -105,19 +105,27 @@ def test_em_run_to_convergence_recovers_the_expert_patterns_the_default_toleranc
     truth = oracle_log_likelihood(data, world.simulation_rows, sound)
     grid = PrevalenceGrid.default(linear_step=0.02, geometric_cells=15)
 
-    def expert_kl(tolerance: float, iterations: int, family: str = "beta") -> tuple[float, int, object]:
+    fits = {}
+
+    def expert_kl(tolerance: float, iterations: int, family: str = "beta", accelerate: bool = False):
         trace = []
         log_lik, _, prior = semi_supervised_fit(data, make_model("saturated"), data.rated_counts, grid,
                                                 n_iterations=iterations, tolerance=tolerance, trace=trace,
-                                                prior_family=family)
+                                                prior_family=family, accelerate=accelerate)
+        fits[(tolerance, family, accelerate)] = log_lik
         return float(np.sum(np.exp(truth[:, 1]) * (truth[:, 1] - log_lik[:, 1]))), len(trace), prior
 
     early, early_steps, _ = expert_kl(1e-3, 100)
     converged, converged_steps, _ = expert_kl(1e-7, 3000)
     assert early_steps < 50 < converged_steps
     assert converged < 0.002 < 0.008 < early
+    # SQUAREM reaches the same fixed point with a fifth of the EM steps (measured: 52 cycles of 3 against 1,364)
+    accelerated, cycles, _ = expert_kl(1e-7, 3000, accelerate=True)
+    assert 3 * cycles < converged_steps / 5
+    assert abs(accelerated - converged) < 1e-4
+    assert np.allclose(np.exp(fits[(1e-7, "beta", True)]), np.exp(fits[(1e-7, "beta", False)]), atol=1e-4)
     spline, _, spline_prior = expert_kl(1e-7, 3000, "log_spline")  # the E-step prior of the other family
     assert isinstance(spline_prior, LogSplinePrior) and spline < 0.002
-    for bad in ({"em_tolerance": -1.0}, {"em_prior": "normal"}):
+    for bad in ({"em_tolerance": -1.0}, {"em_prior": "normal"}, {"em_zero_atom": "sometimes"}):
         with pytest.raises(ValueError):
             HeadcountOptions(**bad)
