@@ -29,6 +29,7 @@ from markdown_table import markdown  # benchmarks/markdown_table.py (the script'
 ESTIMATORS = {
     "default (auto)": {},
     "saturated, semi-supervised": {"method": "saturated", "fit": "semi_supervised"},
+    "prior family by held-out likelihood": {"prior": "auto"},
     "default with a zero atom in the EM": {"em_zero_atom": True},
     # EM run to convergence (the default stops once no expected count moves by 1e-3 of its pattern's total)
     "default, EM converged": {"em_tolerance": 1e-7, "em_iterations": 3000, "replicate_em_iterations": 300},

@@ -80,11 +80,13 @@ def main() -> None:
     parser.add_argument("--method", help="annotator model (default: the estimator's default)")
     parser.add_argument("--fit", help="supervised / semi_supervised (default: the estimator's default)")
     parser.add_argument("--bootstrap", type=int, help="bootstrap replicates (default: the estimator's default)")
+    parser.add_argument("--prior", help="auto / log_spline / beta (default: the estimator's default)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         options = {key: value for key, value in (("method", args.method), ("fit", args.fit),
-                                                  ("n_bootstrap", args.bootstrap)) if value is not None}
+                                                  ("n_bootstrap", args.bootstrap), ("prior", args.prior))
+                   if value is not None}
         print(json.dumps(run_one(args.companies, args.employees[0], args.draws, options)))
         return
     print("| companies | employees | draws | estimator | seconds (fit + draws) | of which fit | peak RSS (GB) | distinct patterns | company x pattern cells | 80% coverage | excluded |")
@@ -93,7 +95,8 @@ def main() -> None:
         out = subprocess.run(
             [sys.executable, __file__, "--child", "--employees", str(n), "--companies", str(args.companies),
              "--draws", str(args.draws)]
-            + [item for flag, value in (("--method", args.method), ("--fit", args.fit), ("--bootstrap", args.bootstrap))
+            + [item for flag, value in (("--method", args.method), ("--fit", args.fit), ("--bootstrap", args.bootstrap),
+                                                      ("--prior", args.prior))
                if value is not None for item in (flag, str(value))],
             capture_output=True, text=True, check=True, cwd=REPO,
         )

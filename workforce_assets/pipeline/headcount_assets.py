@@ -178,7 +178,9 @@ def joint_fit(context: dg.AssetExecutionContext, warehouse: WarehouseResource, c
             (sampled.filter(pl.col("n_sampled") >= 100).select(pl.col("mcse_q50") / pl.max_horizontal(pl.col("q50"), 1.0))
              .max().item() or 0.0) if sampled.height else 0.0)),
         "worst_model_fit": dg.MetadataValue.md(markdown_table(worst_fit) if worst_fit.height else "no sampled company"),
+        "prior_family": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_family"))),
         "prior_penalty": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_penalty"))),
+        "prior_held_out_scores": dg.MetadataValue.json(estimate.diagnostics.get("prior_penalty_scores") or {}),
         "model_path": dg.MetadataValue.path(str(saved)),
     })
 

@@ -66,6 +66,23 @@ def test_log_spline_prior_recovers_a_two_point_mixture():
     assert masses.sum() == pytest.approx(1.0)
 
 
+def test_held_out_likelihood_chooses_the_beta_family_where_it_fits_and_the_spline_where_it_does_not():
+    """prior='auto': the zero-inflated Beta competes with the spline penalties on the same folds."""
+    rng = np.random.default_rng(1)
+    grid = PrevalenceGrid.default(linear_step=0.02, geometric_cells=15)
+    n = 1500
+    sizes = rng.integers(20, 200, n)
+    beta_world = np.where(rng.random(n) < 0.25, 0.0, rng.beta(0.7, 3.0, n))
+    choice, scores = choose_spline_penalty(_grid_log_lik(grid, rng.binomial(sizes, beta_world), sizes), grid,
+                                           include_beta=True)
+    assert choice == "beta" and set(scores) == {0.03, 0.3, 3.0, 30.0, "beta"}
+    two_point = np.where(rng.random(n) < 0.25, 0.0, np.where(rng.random(n) < 0.5, 0.01, 0.3))
+    choice, scores = choose_spline_penalty(_grid_log_lik(grid, rng.binomial(sizes, two_point), sizes), grid,
+                                           include_beta=True)
+    assert choice != "beta" and scores[choice] > scores["beta"]
+    assert choose_spline_penalty(_grid_log_lik(grid, rng.binomial(sizes, two_point), sizes), grid)[0] != "beta"
+
+
 def test_log_debias_on_company_counts_equals_the_published_estimator(shared_data, tmp_path):
     aggregates = shared_data / "annotations" / "company_aggregates.csv"
     loaded = load_company_counts(write_company_counts(aggregates, tmp_path / "company_counts.csv"))
