@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from workforce_assets.ingestion.inputs import discover_batches, load_companies, load_profiles, load_rated_cvs
