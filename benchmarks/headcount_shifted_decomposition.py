@@ -5,7 +5,7 @@ For each replication (seed 10,000 + replication, as in ``headcount_calibration.p
 ``HeadcountModel`` is fitted on the sound annotators; then company counts are drawn four ways, with the same
 exact posterior machinery: its own replicates (fitted theta + fitted prior), each replicate's theta with the
 simulation's true prior, the simulation's true theta with each replicate's prior, and both true (the oracle).
-Prints randomised-PIT 80% coverage overall and by true-prevalence band, and the share of top-band companies
+Prints, per replication, the fitted prior's zero weight against the truth, then randomised-PIT 80% coverage overall and by true-prevalence band, and the share of top-band companies
 whose truth falls under q10. See docs/validation.md, section 7.
 
     .venv/bin/python benchmarks/headcount_shifted_decomposition.py                # replications 0-9
@@ -62,6 +62,10 @@ def replication_pits(source: pl.DataFrame, annotators: list[str], replication: i
     }
     frames = [pl.DataFrame({"variant": name, "replication": replication, "prevalence": world.truth["prevalence"],
                             "pit": randomised_pit(draws(pairs), truth, rng)}) for name, pairs in variants.items()]
+    zero = np.array([r.prior_masses[0] for r in replicates])
+    print(f"replication {replication}: fitted prior's zero weight over the replicates "
+          f"{np.quantile(zero, 0.1):.3f}-{np.quantile(zero, 0.9):.3f} (median {np.median(zero):.3f}); "
+          f"true {true_prior[0]:.3f}, realised share of expert-free companies {np.mean(truth == 0):.3f}", flush=True)
     return pl.concat(frames)
 
 

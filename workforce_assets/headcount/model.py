@@ -167,6 +167,16 @@ class HeadcountOptions:
 
 
 @dataclass
+class _EMBranch:
+    """One semi-supervised EM fit the bootstrap replicates continue from: its E-step zero-atom setting, its
+    E-step prior (warm start for the next replicate) and the full fit's non-expert counts (each replicate's start)."""
+
+    zero_atom: bool
+    prior: object = None
+    start: np.ndarray | None = None
+
+
+@dataclass
 class Replicate:
     """One bootstrap replicate: the annotator model's log P(pattern | class), the prior's cell masses on the
     fine grid, and the companies' bootstrap multiplicities used for the prior (None: all once)."""
@@ -348,25 +358,24 @@ class HeadcountModel:
         company_patterns = data.company_pattern_matrix()
         semi_supervised = options.fit == "semi_supervised" and data.entry_pattern.size > 0
         # one EM branch per E-step zero-atom setting ("both": replicates alternate between the two fits)
-        atoms = [False, True] if options.em_zero_atom == "both" else [bool(options.em_zero_atom)]
-        branches = [[None, None, atom] for atom in atoms]  # [E-step prior, replicate start, zero atom]
-        replicate_start = em_prior = None
+        branches = [_EMBranch(atom) for atom in ([False, True] if options.em_zero_atom == "both"
+                                                 else [bool(options.em_zero_atom)])]
         if semi_supervised:
             for branch in branches:
-                _, full_unlabelled, branch[0] = semi_supervised_fit(
+                _, full_unlabelled, branch.prior = semi_supervised_fit(
                     data, model, data.rated_counts, em_grid, n_iterations=options.em_iterations,
-                    unlabelled_weight=options.unlabelled_weight, zero_atom=branch[2],
+                    unlabelled_weight=options.unlabelled_weight, zero_atom=branch.zero_atom,
                     tolerance=options.em_tolerance, prior_family=options.em_prior,
                     accelerate=options.em_accelerate)
                 # resamples start from the non-experts' expected counts of the full fit (see posterior.py)
-                branch[1] = full_unlabelled * np.array([1.0, 0.0])
-            em_prior, replicate_start = branches[0][0], branches[0][1]
+                branch.start = full_unlabelled * np.array([1.0, 0.0])
         sampled = np.flatnonzero(data.n_sampled > 0)
         self.penalty_scores_ = {}
         self.penalty_ = None
         if options.prior in ("log_spline", "auto") and sampled.size:
-            log_lik = self._model_log_lik(model, data, data.rated_counts, semi_supervised, em_grid, em_prior,
-                                          replicate_start, options, branches[0][2])[0]
+            # a copy: this fit must not move the E-step prior the first replicate starts from
+            log_lik = self._model_log_lik(model, data, data.rated_counts, semi_supervised, em_grid,
+                                          replace(branches[0]), options)
             coarse = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))[sampled]
             choice, self.penalty_scores_ = choose_spline_penalty(coarse, em_grid, include_beta=options.prior == "auto")
             if choice == "beta":
@@ -474,9 +483,8 @@ class HeadcountModel:
                 # the same company resample enters the semi-supervised fit: what the samples teach about the
                 # annotators is uncertain too, and with large samples it is most of the uncertainty
                 fit_data = replace(data, entry_count=data.entry_count * weights[data.entry_company].astype(np.int64))
-            branch = branches[len(self.replicates_) % len(branches)]
-            log_lik, branch[0] = self._model_log_lik(model, fit_data, labelled, semi_supervised, em_grid, branch[0],
-                                                     branch[1], options, branch[2])
+            log_lik = self._model_log_lik(model, fit_data, labelled, semi_supervised, em_grid,
+                                          branches[len(self.replicates_) % len(branches)], options)
             coarse = np.asarray(company_patterns @ pattern_grid_log_likelihood(log_lik, em_grid))
             prior = self._fit_prior(coarse, em_grid, sampled, weights, prior)
             self.replicates_.append(Replicate(log_lik=log_lik, prior_masses=prior.cell_masses(self.grid_), prior=prior,
@@ -485,15 +493,17 @@ class HeadcountModel:
         self._prior_state = prior
 
     @staticmethod
-    def _model_log_lik(model, data, labelled, semi_supervised, em_grid, em_prior, start, options, zero_atom=False):
+    def _model_log_lik(model, data, labelled, semi_supervised, em_grid, branch: _EMBranch, options) -> np.ndarray:
+        """The annotator model's log P(pattern | class) on ``labelled`` (+ the samples, continuing ``branch``'s
+        EM, whose E-step prior is updated for the next replicate)."""
         if semi_supervised:
-            log_lik, _, em_prior = semi_supervised_fit(
+            log_lik, _, branch.prior = semi_supervised_fit(
                 data, model, labelled, em_grid, n_iterations=options.replicate_em_iterations,
-                unlabelled_weight=options.unlabelled_weight, prior=em_prior, start_unlabelled=start,
-                zero_atom=zero_atom, tolerance=options.em_tolerance,
+                unlabelled_weight=options.unlabelled_weight, prior=branch.prior, start_unlabelled=branch.start,
+                zero_atom=branch.zero_atom, tolerance=options.em_tolerance,
                 prior_family=options.em_prior, accelerate=options.em_accelerate)
-            return log_lik, em_prior
-        return model.log_likelihood(data.patterns, labelled), em_prior
+            return log_lik
+        return model.log_likelihood(data.patterns, labelled)
 
     def prevalence_posteriors(self, replicate: int) -> np.ndarray:
         """(n_companies, n_grid) prevalence posteriors on ``grid_`` under one parameter replicate (rows in company
@@ -585,7 +595,7 @@ class HeadcountModel:
             "n_entries": int(data.entry_pattern.size), "annotators": self.annotators_,
             "excluded_annotators": self.excluded_annotators_, "annotators_dropped": self.annotators_dropped_,
             "prior_family": self.options_.prior, "prior_penalty": self.penalty_,
-            "prior_penalty_scores": {str(k): v for k, v in self.penalty_scores_.items()},
+            "prior_held_out_scores": {str(k): v for k, v in self.penalty_scores_.items()},
             "priors": [_prior_summary(r.prior) for r in self.replicates_],
         }
         return HeadcountEstimate(summary=summary, draws=draws, diagnostics=diagnostics)

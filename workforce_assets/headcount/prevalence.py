@@ -310,23 +310,22 @@ def choose_spline_penalty(
         n_folds = informative.size
     fold = np.empty(relative.shape[0], dtype=int)
     fold[informative] = rng.permutation(informative.size) % n_folds
-    scores = {}
-    for penalty in penalties:
+
+    def held_out(fit) -> float:
+        """Summed held-out log marginal likelihood of ``fit(rows, start)`` over the folds (warm-started from
+        its fit on every informative company)."""
+        full = fit(informative, None)
         total = 0.0
-        full = fit_log_spline_prior(None, grid, penalty=penalty, relative=relative[informative])
         for f in range(n_folds):
             train = informative[fold[informative] != f]
             test = informative[fold[informative] == f]
-            prior = fit_log_spline_prior(None, grid, penalty=penalty, relative=relative[train], start=full)
+            prior = fit(train, full)
             total += float(np.sum(np.log(np.maximum(relative[test] @ prior.cell_masses(grid), 1e-300))))
-        scores[penalty] = total
+        return total
+
+    scores = {penalty: held_out(lambda rows, start, penalty=penalty: fit_log_spline_prior(
+        None, grid, penalty=penalty, relative=relative[rows], start=start)) for penalty in penalties}
     if include_beta:
-        total = 0.0
-        full = fit_zero_inflated_beta(None, grid, relative=relative[informative])
-        for f in range(n_folds):
-            train = informative[fold[informative] != f]
-            test = informative[fold[informative] == f]
-            prior = fit_zero_inflated_beta(None, grid, relative=relative[train], start=full)
-            total += float(np.sum(np.log(np.maximum(relative[test] @ prior.cell_masses(grid), 1e-300))))
-        scores["beta"] = total
+        scores["beta"] = held_out(lambda rows, start: fit_zero_inflated_beta(
+            None, grid, relative=relative[rows], start=start))
     return max(scores, key=scores.get), scores

@@ -180,7 +180,7 @@ def joint_fit(context: dg.AssetExecutionContext, warehouse: WarehouseResource, c
         "worst_model_fit": dg.MetadataValue.md(markdown_table(worst_fit) if worst_fit.height else "no sampled company"),
         "prior_family": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_family"))),
         "prior_penalty": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_penalty"))),
-        "prior_held_out_scores": dg.MetadataValue.json(estimate.diagnostics.get("prior_penalty_scores") or {}),
+        "prior_held_out_scores": dg.MetadataValue.json(estimate.diagnostics.get("prior_held_out_scores") or {}),
         "model_path": dg.MetadataValue.path(str(saved)),
     })
 
