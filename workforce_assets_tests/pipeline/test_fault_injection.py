@@ -60,6 +60,19 @@ def reference(demo_inputs, tmp_path_factory) -> dict:
     return _contents(root / "warehouse.duckdb")
 
 
+def _wait_for_runs(home: Path, count: int, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until the Dagster instance at ``home`` records ``count`` runs (read from another process, as the UI does)."""
+    import dagster as dg
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            if len(instance.get_runs()) >= count:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the runner did not record run {count} within {timeout:.0f} s (exit code {process.poll()})")
+
+
 @pytest.mark.parametrize("kill_after", ["phase 0:", "phase 1 [", "  ok (run"])
 def test_a_run_killed_at_any_point_is_repaired_by_the_next_run(demo_inputs, reference, tmp_path, kill_after):
     process = subprocess.Popen(_command(demo_inputs), env=_env(tmp_path), stdout=subprocess.PIPE,
@@ -69,6 +82,10 @@ def test_a_run_killed_at_any_point_is_repaired_by_the_next_run(demo_inputs, refe
     while kill_after not in seen and time.monotonic() < deadline and process.poll() is None:
         seen += process.stdout.readline()
     assert kill_after in seen, seen
+    if kill_after != "  ok (run":
+        # kill inside a run: wait until the run this phase launches is recorded (on a loaded machine that took
+        # more than the fixed 0.5 s this test once slept, and the kill then landed between runs)
+        _wait_for_runs(tmp_path / "home", seen.count("  ok (run") + 1, process)
     time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
