@@ -17,7 +17,6 @@ workforce_assets.headcount.calibration.DEFAULT_DESIGN).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import polars as pl
 
 from workforce_assets.annotation.names import canonical_annotator_name
 from workforce_assets.headcount.calibration import DEFAULT_DESIGN, ORACLE, ORACLE_SOUND, run_replication, summarise, total_summary
+from estimator_options import add_option_argument, apply_options
 from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,9 +70,7 @@ def main() -> None:
                         help="distribution of the non-zero prevalences (worlds that break the Beta prior's shape)")
     parser.add_argument("--shift", action="append", default=[], metavar="ANNOTATOR=Q",
                         help="on profiles, each yes of ANNOTATOR becomes a no with probability Q (repeatable)")
-    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="HeadcountOptions override for every estimator run (repeatable; VALUE as JSON, else a "
-                             "string): --option prior=auto --option em_accelerate=true")
+    add_option_argument(parser)
     parser.add_argument("--save", type=Path, help="write the per-company results (parquet)")
     parser.add_argument("--figures", type=Path, help="directory for the coverage-by-level figure (HTML)")
     parser.add_argument("--from-results", type=Path, help="re-print the tables of a saved run (parquet)")
@@ -90,15 +88,7 @@ def main() -> None:
         estimators = dict(CONVERGED)
     else:
         estimators = {k: v for k, v in ESTIMATORS.items() if not (args.quick or args.estimators == "quick") or k in QUICK}
-    overrides = {}
-    for item in args.option:
-        key, value = item.split("=", 1)
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-    if overrides:
-        estimators = {f"{name}, {overrides}": {**options, **overrides} for name, options in estimators.items()}
+    estimators = apply_options(estimators, args.option)
     design = {**DEFAULT_DESIGN, "zero_share": args.zero_share, "prevalence_distribution": args.prevalence}
     shift = {name: float(q) for name, q in (item.split("=") for item in args.shift)} or None
     started = time.perf_counter()

@@ -13,6 +13,7 @@ with many companies at 0.5-2% experts: a second, independent world. ~1 minute fo
 
     .venv/bin/python benchmarks/headcount_demo_calibration.py                    # seeds 7..11, all estimators
     .venv/bin/python benchmarks/headcount_demo_calibration.py --seeds 7 8 --estimators default probit
+    .venv/bin/python benchmarks/headcount_demo_calibration.py --estimators "default (auto)" --option rated_resample_rounds=1
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import polars as pl
 
 from workforce_assets.headcount.calibration import summarise
 from workforce_assets.headcount.demo_calibration import run_demo_seed
+from estimator_options import add_option_argument, apply_options
 from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
 ESTIMATORS = {
@@ -60,9 +62,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9, 10, 11])
     parser.add_argument("--draws", type=int, default=400)
     parser.add_argument("--estimators", nargs="+", help="name prefixes of the estimators to run (default: all)")
+    add_option_argument(parser)
     args = parser.parse_args()
     estimators = {k: v for k, v in ESTIMATORS.items()
                   if not args.estimators or any(k.startswith(p) for p in args.estimators)}
+    estimators = apply_options(estimators, args.option)
     started = time.perf_counter()
     results = pl.concat([run_demo_seed(seed, estimators, args.draws) for seed in args.seeds], how="diagonal_relaxed")
     print(f"demo seeds {args.seeds} (default-size worlds), {args.draws} draws; {time.perf_counter() - started:.0f} s\n")

@@ -98,6 +98,7 @@ def semi_supervised_fit(
     zero_atom: bool = False,
     prior_family: str = "beta",
     accelerate: bool = False,
+    linear_below: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, ZeroInflatedBeta | LogSplinePrior]:
     """EM for the annotator model on rated items (labelled) plus company samples (unlabelled).
 
@@ -117,7 +118,8 @@ def semi_supervised_fit(
     companies collapsed to {0}. A continuous prior keeps every company's expected expert share positive, so
     expert-looking patterns stay with the experts (benchmarks/headcount_demo_calibration.py).
     ``prior_family='log_spline'`` uses the final posterior's prior family in the E-step instead (penalty 3.0, the
-    value the final prior falls back to; a few L-BFGS steps per EM iteration, warm-started).
+    value the final prior falls back to; a few L-BFGS steps per EM iteration, warm-started; ``linear_below`` as
+    in :func:`fit_log_spline_prior`).
     ``accelerate`` runs the same map under SQUAREM (``n_iterations`` then counts EM steps, three per cycle).
     Returns (log-likelihood per pattern and class, the unlabelled expected class counts, the prior).
     """
@@ -141,7 +143,7 @@ def semi_supervised_fit(
         if prior_family == "log_spline":
             state["prior"] = fit_log_spline_prior(None, grid, penalty=3.0, relative=relative, zero_atom=zero_atom,
                                                   start=previous if isinstance(previous, LogSplinePrior) else None,
-                                                  max_iterations=20, tolerance=1e-6)
+                                                  max_iterations=20, tolerance=1e-6, linear_below=linear_below)
         else:
             state["prior"] = fit_zero_inflated_beta(None, grid, start=previous if isinstance(previous, ZeroInflatedBeta) else None,
                                                     max_iterations=5, relative=relative, zero_atom=zero_atom)

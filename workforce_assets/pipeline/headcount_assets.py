@@ -181,6 +181,9 @@ def joint_fit(context: dg.AssetExecutionContext, warehouse: WarehouseResource, c
         "prior_family": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_family"))),
         "prior_penalty": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_penalty"))),
         "prior_held_out_scores": dg.MetadataValue.json(estimate.diagnostics.get("prior_held_out_scores") or {}),
+        # the share of companies without any expert, and which fit set it (see HeadcountOptions.prior_zero_weight)
+        "prior_zero_weight": dg.MetadataValue.float(float(estimate.diagnostics.get("prior_zero_weight_median", 0.0))),
+        "prior_zero_weight_source": dg.MetadataValue.text(str(estimate.diagnostics.get("prior_zero_weight_source"))),
         "model_path": dg.MetadataValue.path(str(saved)),
     })
 

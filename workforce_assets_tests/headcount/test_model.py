@@ -146,7 +146,32 @@ def test_auto_prior_takes_the_family_with_the_higher_held_out_likelihood_and_ave
     assert chosen == ("beta" if max(scores, key=scores.get) == "beta" else "log_spline")
     estimate = model.sample(200, seed=0)
     assert estimate.diagnostics["prior_family"] == chosen
+    assert estimate.diagnostics["prior_zero_weight_source"] == "beta"  # either family: the Beta sets the atom
+    assert 0.0 <= estimate.diagnostics["prior_zero_weight_median"] <= 1.0
     assert estimate.summary["method"].unique().to_list() == [f"saturated/semi_supervised/{chosen}"]
     assert estimate.summary.filter(pl.col("n_sampled") > 0)["q50"].sum() > 0
     with pytest.raises(ValueError):
         HeadcountModel(prior="spline")
+
+
+def test_rated_cvs_resampled_twice_double_the_annotator_model_spread(source):
+    """rated_resample_rounds=2 (the default): each replicate resamples the rated CVs twice, so the spread of
+    the fitted pattern distributions adds one more sample's error to the rated CVs' own - the size of the
+    differences between rated CVs and profiles that the transport check cannot see. Measured against one
+    round on the same world: the expert pattern distribution's variance over replicates grows (about 2x in
+    expectation; the samples pin the non-expert distribution, which moves less)."""
+    world = plasmode_world(np.random.default_rng(6), source, ANNOTATORS[:3], n_companies=150, zero_share=0.25,
+                           prevalence_beta=(0.7, 3.0), headcount_range=(50, 6_500), sample_size_range=(10, 200))
+    options = dict(predictive_replicates=0, compare_excluded=False, transport_policy="off", n_bootstrap=40)
+
+    def expert_variance(rounds: int) -> float:
+        model = HeadcountModel(rated_resample_rounds=rounds, **options).fit(
+            world.rated, world.samples, world.companies, annotators=ANNOTATORS[:3], seed=0)
+        expert = np.stack([np.exp(r.log_lik[:, 1]) for r in model.replicates_])
+        return float(expert.var(axis=0).sum())
+
+    one, two = expert_variance(1), expert_variance(2)
+    assert 1.3 < two / one < 4.0
+    assert HeadcountModel().options.rated_resample_rounds == 2
+    with pytest.raises(ValueError):
+        HeadcountModel(rated_resample_rounds=0)

@@ -8,7 +8,8 @@ import pytest
 
 from workforce_assets.headcount.log_debias import log_debias
 from workforce_assets.headcount.patterns import build_pattern_data
-from workforce_assets.headcount.prevalence import PrevalenceGrid, choose_spline_penalty, fit_log_spline_prior
+from workforce_assets.headcount.prevalence import (PrevalenceGrid, choose_spline_penalty, fit_log_spline_prior,
+                                                   fit_zero_inflated_beta)
 from workforce_assets.headcount.transport import annotator_transport, holm_adjust, range_p_value
 from workforce_assets.ingestion.arrange import write_company_counts
 from workforce_assets.ingestion.inputs import load_company_counts
@@ -108,3 +109,33 @@ def test_company_counts_quarantine_bad_rows(tmp_path):
     reasons = set(result.quarantine["reason"].to_list())
     assert {"filter_a is negative", "missing company_id", "filter_a is not a number"} <= reasons
     assert result.stats["n_read"] == result.stats["n_loaded"] + result.stats["n_quarantined"] == 5
+
+
+def test_the_zero_atom_taken_from_the_beta_stays_where_the_free_spline_collapses_it():
+    """An annotator with a 3% false-positive rate cannot tell a company without experts from one with 0.05%:
+    the marginal likelihood is flat between the zero atom and spline mass just above zero. Fitted with the
+    spline, the atom (truth 0.25) collapsed in two of six worlds; taken from the zero-inflated Beta
+    (``zero_weight``, the model's default prior_zero_weight='beta') it stays near the truth in all six. Under
+    ``linear_below`` the log-density is a line in logit(prevalence) that does not rise towards zero."""
+    from scipy import special, stats
+    from scipy.interpolate import BSpline
+
+    grid = PrevalenceGrid.default(linear_step=0.02, geometric_cells=15)
+    free, from_beta = [], []
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        prevalence = np.where(rng.random(400) < 0.25, 0.0, rng.beta(0.7, 3.0, 400))
+        sizes = rng.integers(10, 300, 400)
+        log_lik = stats.binom.logpmf(rng.binomial(sizes, 0.03 + 0.77 * prevalence)[:, None], sizes[:, None],
+                                     (0.03 + 0.77 * grid.values)[None, :])
+        free.append(fit_log_spline_prior(log_lik, grid, penalty=3.0).zero_weight)
+        atom = fit_zero_inflated_beta(log_lik, grid).zero_weight
+        prior = fit_log_spline_prior(log_lik, grid, penalty=3.0, linear_below=0.001, zero_weight=atom)
+        assert prior.zero_weight == pytest.approx(atom)
+        from_beta.append(prior.zero_weight)
+        spline = BSpline(np.asarray(prior.knots), np.asarray(prior.coefficients), 3)
+        below = np.linspace(special.logit(1e-5), special.logit(0.0005), 50)
+        fit = np.polyfit(below, spline(below), 1)
+        assert np.abs(spline(below) - np.polyval(fit, below)).max() < 1e-8 and fit[0] >= -1e-9
+    assert min(free) < 0.01  # the failure this guards against
+    assert min(from_beta) > 0.1 and max(from_beta) < 0.4
