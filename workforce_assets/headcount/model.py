@@ -122,7 +122,8 @@ class HeadcountOptions:
         atom lands wherever the optimiser stops (0.005-0.33 over the replicates of one plasmode world, truth
         0.25). 'beta' (default) takes it from the zero-inflated Beta fitted to the same companies, whose
         parametric form extrapolates the bulk towards zero and settles the split (0.14-0.33 there); the spline
-        still shapes the rest. 'spline': fitted with the spline (the default until 2026-12-07).
+        still shapes the rest. 'spline': fitted with the spline (the default until 2026-12-07). Applies to
+        the final prior and its penalty choice; a log-spline E-step prior (``em_prior``) keeps its own atom.
     rated_resample_rounds: how many times each bootstrap replicate resamples the rated CVs (a multinomial per
         class, each round resampling the previous round's counts). 1 is the plain bootstrap: the annotators'
         behaviour on profiles is taken to be exactly their behaviour in the rated CVs' population, known up to
