@@ -84,9 +84,9 @@ class HeadcountOptions:
     prior: 'log_spline' (any shape, default), 'beta' (zero-inflated Beta) or 'auto' (the family with the higher
         held-out marginal likelihood, k-fold over the sampled companies, among the log-spline at four roughness
         penalties and the zero-inflated Beta). 'auto' is not the default: measured 2026-12-07 against the
-        defaults of that morning it lifted the shifted-annotator plasmode's PIT coverage from 0.754 to 0.766 (still under 0.77) but takes the demo
-        world's (0, 2%] band from 0.819 to 0.745-0.755 and the shifted world's MAE from 0.595 to 0.616 x majority
-        vote (docs/validation.md, section 7).
+        defaults of that morning it lifted the shifted-annotator plasmode's PIT coverage from 0.754 to 0.766
+        (under 0.77) but took the demo world's (0, 2%] band from 0.819 to 0.745-0.755 and the shifted world's
+        MAE from 0.595 to 0.616 x majority vote (docs/validation.md, section 7).
     n_bootstrap: rated-item (and company) resamples to start with; draws are split evenly over them.
     mcse_control / mcse_relative_target / mcse_absolute_target: with ``mcse_control`` (off by default: at
         thousands of companies each replicate costs a semi-supervised refit, and the budget is better spent on
@@ -119,9 +119,10 @@ class HeadcountOptions:
     prior_zero_weight: where the log-spline prior's zero atom comes from. The company samples cannot tell a
         company without experts from one with 0.01-0.1% (annotator false-positive rates of a few percent), so
         the marginal likelihood is flat between the atom and spline mass just above zero, and a jointly fitted
-        atom lands wherever the optimiser stops (0.005-0.33 over the replicates of one plasmode world, truth
-        0.25). 'beta' (default) takes it from the zero-inflated Beta fitted to the same companies, whose
-        parametric form extrapolates the bulk towards zero and settles the split (0.14-0.33 there); the spline
+        atom lands wherever the optimiser stops (medians over the replicates 0.005-0.33 in ten shifted-annotator
+        plasmode replications, truth 0.25). 'beta' (default) takes it from the zero-inflated Beta fitted to the
+        same companies, whose parametric form extrapolates the bulk towards zero and settles the split (medians
+        0.17-0.34 there: benchmarks/headcount_shifted_decomposition.py); the spline
         still shapes the rest. 'spline': fitted with the spline (the default until 2026-12-07). Applies to
         the final prior and its penalty choice; a log-spline E-step prior (``em_prior``) keeps its own atom.
     rated_resample_rounds: how many times each bootstrap replicate resamples the rated CVs (a multinomial per
@@ -131,7 +132,8 @@ class HeadcountOptions:
         the rated CVs by as much as the rated CVs differ from their population, a difference the transport
         check (3x margin) cannot detect. Measured (docs/validation.md, section 7): with three annotators, whose
         expert patterns the samples identify weakly, it is what lets the shifted-annotator plasmode cover
-        (0.754 -> 0.780 with ``prior_zero_weight='beta'``); the six-annotator worlds' coverage is unchanged.
+        (0.754 -> 0.780 with ``prior_zero_weight='beta'``); with both changes the six-annotator worlds' coverage
+        moves by at most 0.004.
         Semi-supervised fits only; the supervised fit's exact Dirichlet draws are unchanged.
     em_accelerate: SQUAREM on the EM map (same fixed point, a fifth of the EM steps or fewer when run to
         convergence; off by default because converged fits did not calibrate better).

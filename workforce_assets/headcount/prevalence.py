@@ -236,14 +236,13 @@ def fit_log_spline_prior(
     multiplicities, kernel weights). Analytic gradient; L-BFGS, stopping when the objective's relative change
     falls under ``tolerance``.
 
-    ``linear_below``: a prevalence under which the company samples cannot tell a small share of experts from
-    none (with annotator false-positive rates of a few percent and samples of hundreds, about 0.1%). There the
-    spline's coefficients are tied to the linear extrapolation of the first two above the floor (reduced
-    parameters, so no extra cost), and the log-density continues linearly in logit(prevalence) - a power law
-    near zero, as a Beta's - from where the data do resolve its shape, instead of being free to build a spike at 0.001-0.1% that trades places with the zero atom. Without it (None) that
-    split is set by the penalty and the starting point; in six simulated worlds the free spline collapsed the
-    atom (truth 0.25) to 0.001 in two, the held tail kept it at 0.12-0.26 (test_transport.py). It narrows the
-    trade, it does not remove it: a bootstrap resample can still prefer mass just above the floor.
+    ``linear_below``: a prevalence under which the company samples cannot resolve the density's shape (with
+    annotator false-positive rates of a few percent and samples of hundreds, about 0.1%). There the spline's
+    coefficients are tied to the linear extrapolation of the first two above the floor (fewer free
+    parameters), so the log-density continues as a line in logit(prevalence) that does not rise towards zero -
+    a power law, as a Beta's - instead of a spike at 0.001-0.1%. It does not settle how much mass sits at zero
+    against just above it: a flat line still spreads mass down to 1e-5, and the free atom can still collapse
+    (test_transport.py); ``zero_weight`` settles that.
 
     ``zero_weight``: the zero atom's weight held at this value (e.g. the zero-inflated Beta's, whose parametric
     form extrapolates the bulk's power law towards zero) instead of being fitted with the spline.
