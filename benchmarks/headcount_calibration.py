@@ -108,7 +108,8 @@ def main() -> None:
 
 def targets(results: pl.DataFrame, estimators: list[str], shift: dict | None) -> None:
     """The issue's targets per estimator: PIT 80% coverage overall and per prevalence band (bands with >= 50
-    companies), equal-tailed q10-q90 coverage per band, MAE / majority vote, and (with ``shift``) how often each
+    companies), equal-tailed q10-q90 coverage per band, MAE / majority vote (of the posterior mean, and of its
+    median, the table's q50), and (with ``shift``) how often each
     annotator was excluded."""
     majority = summarise(results.filter(pl.col("estimator") == "majority vote"), ["estimator"])["mae"].item()
     rows = []
@@ -120,7 +121,8 @@ def targets(results: pl.DataFrame, estimators: list[str], shift: dict | None) ->
         bands = summarise(mine, ["prevalence_band"]).filter(pl.col("n") >= 50)
         row = {"estimator": name, "pit_coverage80": overall["pit_coverage80"],
                "min band pit_coverage80": bands["pit_coverage80"].min(),
-               "min band coverage80": bands["coverage80"].min(), "mae / majority vote": overall["mae"] / majority}
+               "min band coverage80": bands["coverage80"].min(), "mae / majority vote": overall["mae"] / majority,
+               "median's mae / majority vote": overall.get("mae_median", float("nan")) / majority}
         if shift is not None and "excluded_annotators" in mine.columns:
             per_rep = mine.group_by("replication").agg(pl.col("excluded_annotators").first())
             for annotator in sorted({a for v in per_rep["excluded_annotators"].to_list() for a in (v or "").split(",") if a}
@@ -138,6 +140,8 @@ def report(results: pl.DataFrame, estimators: list[str], figures: Path | None = 
     overall = summarise(results, ["estimator"]).join(seconds, on="estimator")
     majority_mae = overall.filter(pl.col("estimator") == "majority vote")["mae"].item()
     overall = overall.with_columns((pl.col("mae") / majority_mae).alias("mae / majority vote"))
+    if "mae_median" in overall.columns:
+        overall = overall.with_columns((pl.col("mae_median") / majority_mae).alias("median's mae / majority vote"))
     print("### Overall\n")
     print(markdown(overall))
     print("\n### Portfolio total (all companies of a replication, from summed draws)\n")

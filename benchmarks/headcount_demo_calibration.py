@@ -14,6 +14,7 @@ with many companies at 0.5-2% experts: a second, independent world. ~1 minute fo
     .venv/bin/python benchmarks/headcount_demo_calibration.py                    # seeds 7..11, all estimators
     .venv/bin/python benchmarks/headcount_demo_calibration.py --seeds 7 8 --estimators default probit
     .venv/bin/python benchmarks/headcount_demo_calibration.py --estimators "default (auto)" --option rated_resample_rounds=1
+    .venv/bin/python benchmarks/headcount_demo_calibration.py --estimators "default (auto)" --oracle   # + the exact posterior
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 import polars as pl
 
 from workforce_assets.headcount.calibration import summarise
-from workforce_assets.headcount.demo_calibration import run_demo_seed
+from workforce_assets.headcount.demo_calibration import demo_profile_population, run_demo_seed
 from estimator_options import add_option_argument, apply_options
 from markdown_table import markdown  # benchmarks/markdown_table.py (the script's folder is on sys.path)
 
@@ -62,13 +63,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9, 10, 11])
     parser.add_argument("--draws", type=int, default=400)
     parser.add_argument("--estimators", nargs="+", help="name prefixes of the estimators to run (default: all)")
+    parser.add_argument("--oracle", action="store_true",
+                        help="also the exact posterior under the demo's true pattern distributions (from ~200,000 "
+                             "profiles of an independent demo world) and its marginal prevalence distribution")
     add_option_argument(parser)
     args = parser.parse_args()
     estimators = {k: v for k, v in ESTIMATORS.items()
                   if not args.estimators or any(k.startswith(p) for p in args.estimators)}
     estimators = apply_options(estimators, args.option)
     started = time.perf_counter()
-    results = pl.concat([run_demo_seed(seed, estimators, args.draws) for seed in args.seeds], how="diagonal_relaxed")
+    population = demo_profile_population() if args.oracle else None
+    results = pl.concat([run_demo_seed(seed, estimators, args.draws, population=population) for seed in args.seeds],
+                        how="diagonal_relaxed")
     print(f"demo seeds {args.seeds} (default-size worlds), {args.draws} draws; {time.perf_counter() - started:.0f} s\n")
     extra = results.group_by("estimator", maintain_order=True).agg(
         pl.col("resolved").unique().sort().str.join(", "), pl.col("zero_weight").unique().mean().alias("prior zero weight"),
@@ -76,6 +82,8 @@ def main() -> None:
     overall = summarise(results, ["estimator"]).join(extra, on="estimator", how="left")
     majority_mae = overall.filter(pl.col("estimator") == "majority vote")["mae"].item()
     overall = overall.with_columns((pl.col("mae") / majority_mae).alias("mae / majority vote"))
+    if "mae_median" in overall.columns:
+        overall = overall.with_columns((pl.col("mae_median") / majority_mae).alias("median's mae / majority vote"))
     true_zero_share = results.filter(pl.col("estimator") == "majority vote").select((pl.col("true_count") == 0).mean()).item()
     print(f"### Overall (share of sampled companies with no expert: {true_zero_share:.2f})\n")
     print(markdown(overall.drop("median_width80_share")))

@@ -203,7 +203,8 @@ def shortest_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.n
 
 
 def _interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
-    out = {"mean": draws.mean(axis=1)}
+    # the posterior median is the table's q50: the point estimate under absolute error
+    out = {"mean": draws.mean(axis=1), "median": np.quantile(draws, 0.5, axis=1, method="inverted_cdf").astype(float)}
     for level in LEVELS:
         tail = (1 - level) / 2
         bounds = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
@@ -312,7 +313,8 @@ def band_expressions() -> list[pl.Expr]:
 def summarise(results: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """Coverage of the 50/80/90% equal-tailed intervals, the 80% interval's mean posterior mass (the coverage
     a calibrated posterior would have), coverage of the shortest 80% interval and of the central 80% by
-    randomised PIT; bias, MAE, MAE of the share, mean and median relative 80% width; per group."""
+    randomised PIT; bias, MAE (of the mean; ``mae_median``: of the posterior median, where given), MAE of the
+    share, mean and median relative 80% width; per group."""
     error = pl.col("mean") - pl.col("true_count")
     aggregations = [pl.len().alias("n")]
     for level in LEVELS:
@@ -329,6 +331,9 @@ def summarise(results: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     pit = pl.col("pit")
     aggregations.append(pl.when(pit.is_nan()).then(None).otherwise(((pit >= 0.1) & (pit <= 0.9)).cast(pl.Float64))
                         .mean().alias("pit_coverage80"))
+    if "median" in results.columns:  # posterior estimators: the MAE of their median (q50) too
+        aggregations.append(pl.when(pl.col("median").is_nan()).then(None)
+                            .otherwise((pl.col("median") - pl.col("true_count")).abs()).mean().alias("mae_median"))
     aggregations += [
         error.mean().alias("bias"), error.abs().mean().alias("mae"),
         (error.abs() / pl.col("headcount")).mean().alias("mae_share"),

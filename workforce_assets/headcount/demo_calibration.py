@@ -22,9 +22,16 @@ from scipy import stats
 from workforce_assets.annotation.keywords import REFERENCE_KEYWORDS, apply_keyword_filters
 from workforce_assets.annotation.names import canonical_annotator_name, parse_label
 from workforce_assets.demo import DemoConfig, generate_demo_world
+from workforce_assets.demo import companies as demo_companies
+from workforce_assets.demo.vocabulary import INDUSTRIES
 from workforce_assets.headcount.calibration import LEVELS, randomised_pit
-from workforce_assets.headcount.posterior import estimate_company_headcounts
+from workforce_assets.headcount.patterns import PatternData, build_pattern_data
+from workforce_assets.headcount.posterior import draw_whole_company_counts, estimate_company_headcounts
+from workforce_assets.headcount.prevalence import PrevalenceGrid, pattern_grid_log_likelihood, relative_likelihood
 from workforce_assets.headcount.validation import majority_vote_probability
+
+
+ORACLE_NAME = "oracle (true pattern distributions, marginal prior)"
 
 
 def _wide_labels(items: pl.DataFrame, texts: pl.DataFrame, llm_labels: pl.DataFrame) -> pl.DataFrame:
@@ -45,7 +52,8 @@ def demo_inputs(directory: Path, config: DemoConfig = DemoConfig()) -> dict:
     """Generate the demo world of ``config`` into ``directory``; return the estimator inputs and the truth.
 
     Keys: rated (is_ml_expert + annotators), samples (company_id + annotators), companies (sampled ones:
-    company_id, headcount), annotators, truth (company_id, headcount, n_sampled, true_count, prevalence).
+    company_id, headcount), annotators, truth (company_id, headcount, n_sampled, true_count, prevalence),
+    sample_truth (the true class of each row of samples, Int8), n_companies (of the world, sampled or not).
     """
     directory = Path(directory)
     generate_demo_world(directory, config)
@@ -59,13 +67,83 @@ def demo_inputs(directory: Path, config: DemoConfig = DemoConfig()) -> dict:
                            profiles.select(pl.col("profile_id").alias("item_id"), pl.col("profile_text").alias("text")),
                            llm_labels)
     truth = pl.read_csv(directory / "truth" / "company_truth.csv").filter(pl.col("n_sampled") > 0)
+    profile_truth = pl.read_csv(directory / "truth" / "profile_truth.csv", columns=["profile_id", "is_ml_expert"])
+    sample_truth = profiles.select("profile_id").join(profile_truth, on="profile_id", how="left", maintain_order="left")
+    if sample_truth.height != profiles.height or sample_truth["is_ml_expert"].null_count():
+        raise ValueError("every demo profile needs exactly one row in truth/profile_truth.csv")
     annotators = [c for c in rated.columns if c not in ("item_id", "is_ml_expert")]
     return {
         "rated": rated.drop("item_id"), "samples": samples.drop("item_id"),
         "companies": truth.select("company_id", "headcount"), "annotators": annotators,
         "truth": truth.select("company_id", "headcount", "n_sampled", pl.col("true_ml_experts").alias("true_count"),
                               "prevalence"),
+        "sample_truth": sample_truth["is_ml_expert"].cast(pl.Int8), "n_companies": config.n_companies,
     }
+
+
+def demo_prevalence_masses(grid: PrevalenceGrid, n_companies: int) -> np.ndarray:
+    """The demo's prevalence distribution of a company drawn at random, as masses on ``grid`` (zero atom first).
+
+    The generator (:func:`workforce_assets.demo.companies.simulate_companies`) draws an industry, then a Beta
+    of that industry stretched onto [0.5%, 40%], and sets a fixed share of the non-AI-lab companies to zero:
+    so the zero atom is that share, and each non-AI industry's weight in the rest shrinks by the zeros it gave.
+    """
+    names = list(INDUSTRIES)
+    weights = np.array([INDUSTRIES[name][0] for name in names])
+    weights = weights / weights.sum()
+    lab = names.index("AI research lab")
+    zero = round(demo_companies.ZERO_PREVALENCE_SHARE * n_companies) / n_companies
+    kept = np.where(np.arange(len(names)) == lab, 1.0, 1.0 - zero / (1.0 - weights[lab]))
+    low, high = demo_companies.MIN_PREVALENCE, demo_companies.MAX_PREVALENCE
+    stretched = np.clip((grid.edges - low) / (high - low), 0.0, 1.0)
+    nonzero = sum(w * k * np.diff(stats.beta.cdf(stretched, *INDUSTRIES[name][1]))
+                  for name, w, k in zip(names, weights, kept))
+    return np.r_[zero, (1 - zero) * nonzero / nonzero.sum()]
+
+
+def demo_profile_population(n_companies: int = 4000, seed: int = 999_999) -> pl.DataFrame:
+    """Every annotator's labels and the true class (``is_ml_expert``) of every profile of a large demo world
+    (``n_companies`` companies, ~50 sampled profiles each) of another seed: the demo's pattern distributions."""
+    with tempfile.TemporaryDirectory() as tmp:
+        big = demo_inputs(Path(tmp), DemoConfig(seed=seed, n_companies=n_companies, n_job_records=100, n_employers=20))
+    return big["samples"].select(big["annotators"]).with_columns(is_ml_expert=big["sample_truth"])
+
+
+def population_log_likelihood(data: PatternData, population: pl.DataFrame) -> np.ndarray:
+    """(n_patterns, 2) log P(pattern | class): the frequencies of ``data``'s patterns by true class in
+    ``population`` (:func:`demo_profile_population`).
+
+    The demo's labels depend on an employee's class only (filter cells drawn by class, LLM labels from one
+    latent-Gaussian model), so with ~200,000 profiles these are the generator's distributions up to a
+    sampling error far below any estimator's. Half a pseudo-count per pattern and class keeps a pattern the
+    population never showed finite.
+    """
+    labels = population.select(data.annotators).to_numpy().astype(float)
+    labels = np.where(np.isnan(labels), -1, labels).astype(np.int8)
+    truth = population["is_ml_expert"].to_numpy().astype(int)
+    index = {tuple(row): i for i, row in enumerate(data.patterns.tolist())}
+    counts = np.full((data.patterns.shape[0], 2), 0.5)
+    for row, k in zip(labels.tolist(), truth.tolist()):
+        position = index.get(tuple(row))
+        if position is not None:
+            counts[position, k] += 1
+    return np.log(counts / counts.sum(axis=0, keepdims=True))
+
+
+def demo_oracle_draws(inputs: dict, population: pl.DataFrame, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """(sampled companies in ``truth`` order, n_draws) whole-company counts from the exact posterior under
+    the demo's pattern distributions (:func:`population_log_likelihood`) and its marginal prevalence
+    distribution (:func:`demo_prevalence_masses`): the best an estimator with one prior for all companies
+    can do on this world (the generator's prior differs by industry, which no estimator here is told)."""
+    data = build_pattern_data(inputs["rated"], inputs["samples"], inputs["companies"], inputs["annotators"])
+    log_lik = population_log_likelihood(data, population)
+    grid = PrevalenceGrid.default()
+    company_log_lik = np.asarray(data.company_pattern_matrix() @ pattern_grid_log_likelihood(log_lik, grid))
+    posterior = relative_likelihood(company_log_lik) * demo_prevalence_masses(grid, inputs["n_companies"])[None, :]
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    draws = draw_whole_company_counts(data, log_lik, posterior, grid, n_draws, rng, data.entry_to_company())
+    row = {company: i for i, company in enumerate(data.company_ids)}
+    return draws[[row[c] for c in inputs["truth"]["company_id"].to_list()]]
 
 
 def majority_vote_intervals(inputs: dict) -> dict[str, np.ndarray]:
@@ -88,10 +166,11 @@ def majority_vote_intervals(inputs: dict) -> dict[str, np.ndarray]:
 
 
 def run_demo_seed(seed: int, estimators: dict[str, dict], n_draws: int = 400,
-                  config: DemoConfig | None = None) -> pl.DataFrame:
+                  config: DemoConfig | None = None, population: pl.DataFrame | None = None) -> pl.DataFrame:
     """One demo world: a long table with one row per (estimator, sampled company), the columns
     :func:`workforce_assets.headcount.calibration.summarise` reads, plus ``resolved`` (method/fit used) and
-    ``zero_weight`` (mean fitted zero weight of the prevalence prior)."""
+    ``zero_weight`` (mean fitted zero weight of the prevalence prior). With ``population``
+    (:func:`demo_profile_population`) the oracle too (:func:`demo_oracle_draws`)."""
     config = DemoConfig(seed=seed) if config is None else config
     with tempfile.TemporaryDirectory() as tmp:
         inputs = demo_inputs(Path(tmp), config)
@@ -107,6 +186,15 @@ def run_demo_seed(seed: int, estimators: dict[str, dict], n_draws: int = 400,
             pl.lit(seconds).alias("seconds"), pl.lit(zero_weight).alias("zero_weight"),
             *[pl.Series(key, np.asarray(value, dtype=float)) for key, value in columns.items()]))
 
+    def interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
+        columns = {"mean": draws.mean(axis=1), "pit": randomised_pit(draws, true_count, rng),
+                   "median": np.quantile(draws, 0.5, axis=1, method="inverted_cdf").astype(float)}
+        for level in LEVELS:
+            tail = (1 - level) / 2
+            low, high = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
+            columns[f"lower{int(level * 100)}"], columns[f"upper{int(level * 100)}"] = low, high
+        return columns
+
     add("majority vote", {**majority_vote_intervals(inputs), "pit": np.full(truth.height, np.nan)}, 0.0)
     for name, options in estimators.items():
         started = time.perf_counter()
@@ -115,11 +203,10 @@ def run_demo_seed(seed: int, estimators: dict[str, dict], n_draws: int = 400,
         seconds = time.perf_counter() - started
         row = {company: i for i, company in enumerate(estimate.summary["company_id"].to_list())}
         draws = estimate.draws[[row[c] for c in truth["company_id"].to_list()]]
-        columns = {"mean": draws.mean(axis=1), "pit": randomised_pit(draws, true_count, rng)}
-        for level in LEVELS:
-            tail = (1 - level) / 2
-            low, high = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
-            columns[f"lower{int(level * 100)}"], columns[f"upper{int(level * 100)}"] = low, high
         zero_weight = float(np.mean([prior["zero_weight"] for prior in estimate.diagnostics["priors"]]))
-        add(name, columns, seconds, estimate.summary["method"][0], zero_weight)
+        add(name, interval_columns(draws), seconds, estimate.summary["method"][0], zero_weight)
+    if population is not None:
+        started = time.perf_counter()
+        draws = demo_oracle_draws(inputs, population, n_draws, rng)
+        add(ORACLE_NAME, interval_columns(draws), time.perf_counter() - started, "oracle")
     return pl.concat(frames, how="diagonal_relaxed")
