@@ -16,19 +16,16 @@ With ``--no-shift``, the six-annotator Beta world instead.
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from headcount_shifted_decomposition import DATA, SHIFT  # the same data and shift (benchmarks/ is on sys.path)
 from workforce_assets.annotation.names import canonical_annotator_name
 from workforce_assets.headcount.calibration import DEFAULT_DESIGN, randomised_pit
 from workforce_assets.headcount.model import HeadcountModel
 from workforce_assets.headcount.patterns import build_pattern_data
 from workforce_assets.headcount.simulation import plasmode_world
-
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "annotations" / "validation_annotations.csv"
-SHIFT = {"filter_broad_yes": 0.8, "filter_strict_no": 0.8, "filter_broad_yes_strict_no": 0.8}
 
 
 def main() -> None:
@@ -40,7 +37,7 @@ def main() -> None:
     source = source.rename({c: canonical_annotator_name(c) for c in source.columns if c not in ("cv_id", "is_ml_expert")})
     annotators = [c for c in source.columns if c not in ("cv_id", "is_ml_expert")]
     shift = {} if args.no_shift else SHIFT
-    rows = []
+    rows, kept_z = [], []
     for replication in args.replications:
         rng = np.random.default_rng(10_000 + replication)
         world = plasmode_world(rng, source, annotators, n_companies=400, profile_shift=shift, **DEFAULT_DESIGN)
@@ -52,6 +49,7 @@ def main() -> None:
         pit = randomised_pit(draws[order], world.truth["true_count"].to_numpy(), rng)
         kept = model.transport_.filter(~pl.col("excluded"))
         z = kept["agreement_z"].to_numpy()
+        kept_z.append(z)
         rows.append({"replication": replication, "excluded": ", ".join(model.excluded_annotators_) or "none",
                      "kept annotators' agreement z": ", ".join(f"{v:+.2f}" for v in z),
                      "mean z^2": float(np.mean(z ** 2)), "PIT 80% coverage": float(np.mean((pit >= 0.1) & (pit <= 0.9)))})
@@ -62,8 +60,7 @@ def main() -> None:
     print("|" + "---|" * len(table.columns))
     for values in table.iter_rows():
         print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in values) + " |")
-    pooled = float(np.mean(np.concatenate([np.array([float(x) for x in s.split(", ")]) ** 2
-                                           for s in table["kept annotators' agreement z"]])))
+    pooled = float(np.mean(np.concatenate(kept_z) ** 2))
     print(f"\npooled mean z^2 {pooled:.2f}; per replication {table['mean z^2'].min():.2f}-{table['mean z^2'].max():.2f}; "
           f"correlation of mean z^2 with the replication's coverage {correlation:+.2f}")
 

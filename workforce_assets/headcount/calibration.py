@@ -130,24 +130,27 @@ def add_debias_baselines(world: SimulatedWorld, add) -> None:
                                    "pit": nan}, time.perf_counter() - started)
 
 
-def oracle_log_likelihood(data, simulation_rows: pl.DataFrame, annotators: list[str]) -> np.ndarray:
+def oracle_log_likelihood(data, simulation_rows: pl.DataFrame, annotators: list[str],
+                          pseudo_count: float = 0.0) -> np.ndarray:
     """(n_patterns, 2) log P(pattern | class) under the distribution the plasmode actually simulates from.
 
     The employees' patterns are drawn with replacement from ``simulation_rows`` of their true class, so the
     true class-conditional distribution is those rows' empirical pattern frequencies (-inf where a class
-    never shows the pattern).
+    never shows the pattern; ``pseudo_count`` per pattern and class keeps such patterns finite, for rows that
+    are a large sample of a distribution rather than the distribution itself).
     """
     labels = simulation_rows.select(annotators).to_numpy().astype(float)
     labels = np.where(np.isnan(labels), -1, labels).astype(np.int8)
     truth = simulation_rows.get_column("is_ml_expert").to_numpy()
     index = {tuple(row): i for i, row in enumerate(data.patterns.tolist())}
-    counts = np.zeros((data.patterns.shape[0], 2))
+    counts = np.full((data.patterns.shape[0], 2), float(pseudo_count))
     for row, k in zip(labels.tolist(), truth.tolist()):
         position = index.get(tuple(row))
         if position is not None:  # a simulation row no sampled employee drew is not among the patterns
             counts[position, int(k)] += 1
+    totals = np.bincount(truth.astype(int), minlength=2) + pseudo_count * data.patterns.shape[0]
     with np.errstate(divide="ignore"):
-        return np.log(counts / np.bincount(truth.astype(int), minlength=2)[None, :])
+        return np.log(counts / totals[None, :])
 
 
 def oracle_posterior_draws(world: SimulatedWorld, data, design: dict, n_draws: int,
@@ -202,7 +205,7 @@ def shortest_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.n
     return ordered[rows, start].astype(float), ordered[rows, start + k - 1].astype(float)
 
 
-def _interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
+def interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
     # the posterior median is the table's q50: the point estimate under absolute error
     out = {"mean": draws.mean(axis=1), "median": np.quantile(draws, 0.5, axis=1, method="inverted_cdf").astype(float)}
     for level in LEVELS:
@@ -270,7 +273,7 @@ def run_replication(
     for name, run in runs:
         started = time.perf_counter()
         draws, diagnostics = run()
-        columns = _interval_columns(draws)
+        columns = interval_columns(draws)
         columns["pit"] = randomised_pit(draws, truth["true_count"].to_numpy(), rng)
         # the portfolio total from summed draws (one value per replication, repeated on its rows)
         total = draws.sum(axis=0)

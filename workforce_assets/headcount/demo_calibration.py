@@ -24,8 +24,8 @@ from workforce_assets.annotation.names import canonical_annotator_name, parse_la
 from workforce_assets.demo import DemoConfig, generate_demo_world
 from workforce_assets.demo import companies as demo_companies
 from workforce_assets.demo.vocabulary import INDUSTRIES
-from workforce_assets.headcount.calibration import LEVELS, randomised_pit
-from workforce_assets.headcount.patterns import PatternData, build_pattern_data
+from workforce_assets.headcount.calibration import LEVELS, interval_columns, oracle_log_likelihood, randomised_pit
+from workforce_assets.headcount.patterns import build_pattern_data
 from workforce_assets.headcount.posterior import draw_whole_company_counts, estimate_company_headcounts
 from workforce_assets.headcount.prevalence import PrevalenceGrid, pattern_grid_log_likelihood, relative_likelihood
 from workforce_assets.headcount.validation import majority_vote_probability
@@ -109,34 +109,18 @@ def demo_profile_population(n_companies: int = 4000, seed: int = 999_999) -> pl.
     return big["samples"].select(big["annotators"]).with_columns(is_ml_expert=big["sample_truth"])
 
 
-def population_log_likelihood(data: PatternData, population: pl.DataFrame) -> np.ndarray:
-    """(n_patterns, 2) log P(pattern | class): the frequencies of ``data``'s patterns by true class in
-    ``population`` (:func:`demo_profile_population`).
-
-    The demo's labels depend on an employee's class only (filter cells drawn by class, LLM labels from one
-    latent-Gaussian model), so with ~200,000 profiles these are the generator's distributions up to a
-    sampling error far below any estimator's. Half a pseudo-count per pattern and class keeps a pattern the
-    population never showed finite.
-    """
-    labels = population.select(data.annotators).to_numpy().astype(float)
-    labels = np.where(np.isnan(labels), -1, labels).astype(np.int8)
-    truth = population["is_ml_expert"].to_numpy().astype(int)
-    index = {tuple(row): i for i, row in enumerate(data.patterns.tolist())}
-    counts = np.full((data.patterns.shape[0], 2), 0.5)
-    for row, k in zip(labels.tolist(), truth.tolist()):
-        position = index.get(tuple(row))
-        if position is not None:
-            counts[position, k] += 1
-    return np.log(counts / counts.sum(axis=0, keepdims=True))
-
-
 def demo_oracle_draws(inputs: dict, population: pl.DataFrame, n_draws: int, rng: np.random.Generator) -> np.ndarray:
     """(sampled companies in ``truth`` order, n_draws) whole-company counts from the exact posterior under
-    the demo's pattern distributions (:func:`population_log_likelihood`) and its marginal prevalence
+    the demo's pattern distributions (the frequencies in ``population``) and its marginal prevalence
     distribution (:func:`demo_prevalence_masses`): the best an estimator with one prior for all companies
-    can do on this world (the generator's prior differs by industry, which no estimator here is told)."""
+    can do on this world (the generator's prior differs by industry, which no estimator here is told).
+
+    The demo's labels depend on an employee's class only (filter cells drawn by class, LLM labels from one
+    latent-Gaussian model), so the pattern frequencies by true class among ~200,000 profiles of
+    ``population`` are the generator's distributions up to a sampling error far below any estimator's; half a
+    pseudo-count per pattern and class keeps a pattern the population never showed finite."""
     data = build_pattern_data(inputs["rated"], inputs["samples"], inputs["companies"], inputs["annotators"])
-    log_lik = population_log_likelihood(data, population)
+    log_lik = oracle_log_likelihood(data, population, data.annotators, pseudo_count=0.5)
     grid = PrevalenceGrid.default()
     company_log_lik = np.asarray(data.company_pattern_matrix() @ pattern_grid_log_likelihood(log_lik, grid))
     posterior = relative_likelihood(company_log_lik) * demo_prevalence_masses(grid, inputs["n_companies"])[None, :]
@@ -186,14 +170,8 @@ def run_demo_seed(seed: int, estimators: dict[str, dict], n_draws: int = 400,
             pl.lit(seconds).alias("seconds"), pl.lit(zero_weight).alias("zero_weight"),
             *[pl.Series(key, np.asarray(value, dtype=float)) for key, value in columns.items()]))
 
-    def interval_columns(draws: np.ndarray) -> dict[str, np.ndarray]:
-        columns = {"mean": draws.mean(axis=1), "pit": randomised_pit(draws, true_count, rng),
-                   "median": np.quantile(draws, 0.5, axis=1, method="inverted_cdf").astype(float)}
-        for level in LEVELS:
-            tail = (1 - level) / 2
-            low, high = np.quantile(draws, [tail, 1 - tail], axis=1, method="inverted_cdf")
-            columns[f"lower{int(level * 100)}"], columns[f"upper{int(level * 100)}"] = low, high
-        return columns
+    def columns_of(draws: np.ndarray) -> dict[str, np.ndarray]:
+        return {**interval_columns(draws), "pit": randomised_pit(draws, true_count, rng)}
 
     add("majority vote", {**majority_vote_intervals(inputs), "pit": np.full(truth.height, np.nan)}, 0.0)
     for name, options in estimators.items():
@@ -204,9 +182,9 @@ def run_demo_seed(seed: int, estimators: dict[str, dict], n_draws: int = 400,
         row = {company: i for i, company in enumerate(estimate.summary["company_id"].to_list())}
         draws = estimate.draws[[row[c] for c in truth["company_id"].to_list()]]
         zero_weight = float(np.mean([prior["zero_weight"] for prior in estimate.diagnostics["priors"]]))
-        add(name, interval_columns(draws), seconds, estimate.summary["method"][0], zero_weight)
+        add(name, columns_of(draws), seconds, estimate.summary["method"][0], zero_weight)
     if population is not None:
         started = time.perf_counter()
         draws = demo_oracle_draws(inputs, population, n_draws, rng)
-        add(ORACLE_NAME, interval_columns(draws), time.perf_counter() - started, "oracle")
+        add(ORACLE_NAME, columns_of(draws), time.perf_counter() - started, "oracle")
     return pl.concat(frames, how="diagonal_relaxed")
