@@ -60,17 +60,23 @@ def reference(demo_inputs, tmp_path_factory) -> dict:
     return _contents(root / "warehouse.duckdb")
 
 
-def _wait_for_runs(home: Path, count: int, process: subprocess.Popen, timeout: float = 120.0) -> None:
-    """Until the Dagster instance at ``home`` records ``count`` runs (read from another process, as the UI does)."""
+def _wait_for_run_in_progress(home: Path, count: int, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until the Dagster instance at ``home`` records ``count`` runs and the newest is unfinished (read from
+    another process, as the UI does). A batch's run can finish within half a second: a kill timed by a fixed
+    sleep after the run appeared once landed between runs, and there was nothing for the next run to recover."""
     import dagster as dg
 
+    from workforce_assets.pipeline.runner import UNFINISHED
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            if len(instance.get_runs()) >= count:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        while time.monotonic() < deadline and process.poll() is None:
+            runs = instance.get_runs()  # newest first
+            if len(runs) >= count and runs[0].status in UNFINISHED:
                 return
-        time.sleep(0.2)
-    raise AssertionError(f"the runner did not record run {count} within {timeout:.0f} s (exit code {process.poll()})")
+            time.sleep(0.02)
+    raise AssertionError(f"the runner did not have run {count} in progress within {timeout:.0f} s "
+                         f"(exit code {process.poll()})")
 
 
 @pytest.mark.parametrize("kill_after", ["phase 0:", "phase 1 [", "  ok (run"])
@@ -83,10 +89,10 @@ def test_a_run_killed_at_any_point_is_repaired_by_the_next_run(demo_inputs, refe
         seen += process.stdout.readline()
     assert kill_after in seen, seen
     if kill_after != "  ok (run":
-        # kill inside a run: wait until the run this phase launches is recorded (on a loaded machine that took
-        # more than the fixed 0.5 s this test once slept, and the kill then landed between runs)
-        _wait_for_runs(tmp_path / "home", seen.count("  ok (run") + 1, process)
-    time.sleep(0.5)
+        # kill inside a run: as soon as the run this phase launches is recorded and not finished
+        _wait_for_run_in_progress(tmp_path / "home", seen.count("  ok (run") + 1, process)
+    else:
+        time.sleep(0.5)  # between runs: the next one may or may not have been created
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     rerun = _run(demo_inputs, tmp_path)
